@@ -6,6 +6,10 @@
 
 mod error;
 mod info;
+mod models;
+mod requests;
 
 pub use error::{ApiError, ErrorKind};
 pub use info::AppInfo;
+pub use models::*;
+pub use requests::*;
