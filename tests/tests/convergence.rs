@@ -3,6 +3,8 @@
 //! rebuild from its documents. `PROPTEST_CASES` sets the number of cases (1,000 in CI); failing
 //! cases are kept in `proptest-regressions/` and replayed first on every run.
 
+use std::collections::BTreeSet;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use mutua_core::Mutua;
 use mutua_core::calendar::MeetingFormat;
@@ -113,13 +115,25 @@ fn group_fields(name: usize) -> GroupFields {
     }
 }
 
-fn apply(replicas: &mut [Mutua], actor: usize, op: &Op) {
+/// What must exist at the end, whichever replica did what: every record made and not removed.
+#[derive(Debug, Default)]
+struct Expected {
+    groups: BTreeSet<String>,
+    /// Series id → its group: a series is visible while its group is.
+    series: std::collections::BTreeMap<String, String>,
+    contacts: BTreeSet<String>,
+    entries: BTreeSet<String>,
+}
+
+fn apply(replicas: &mut [Mutua], actor: usize, op: &Op, expected: &mut Expected) {
     let m = &mut replicas[actor];
     // Edits may be refused (a series cancelled twice, say); what matters is that refusals change
     // nothing and replicas still converge.
     match op {
         Op::CreateGroup(n) => {
-            m.create_group(group_fields(*n)).expect("create group");
+            expected
+                .groups
+                .insert(m.create_group(group_fields(*n)).expect("create group").id);
         }
         Op::RenameGroup(g, n) => {
             if let Some(group) = pick(&m.groups(true).expect("groups"), *g) {
@@ -134,6 +148,7 @@ fn apply(replicas: &mut [Mutua], actor: usize, op: &Op) {
         Op::LeaveGroup(g) => {
             if let Some(group) = pick(&m.groups(true).expect("groups"), *g) {
                 m.leave_group(&group.id).expect("leave");
+                expected.groups.remove(&group.id);
             }
         }
         Op::AddSeries(g, r) => {
@@ -154,7 +169,8 @@ fn apply(replicas: &mut [Mutua], actor: usize, op: &Op) {
                     phone: None,
                     agenda: None,
                 };
-                m.add_series(&group.id, fields).expect("add series");
+                let saved = m.add_series(&group.id, fields).expect("add series");
+                expected.series.insert(saved.series.id, group.id);
             }
         }
         Op::CancelOccurrence(s, n) | Op::MoveOccurrence(s, n) => {
@@ -188,7 +204,9 @@ fn apply(replicas: &mut [Mutua], actor: usize, op: &Op) {
                 time_zone: TIME_ZONES[*t].into(),
                 availability: parse_windows(WINDOWS[*t]).expect("window"),
             };
-            m.add_contact(fields).expect("add contact");
+            expected
+                .contacts
+                .insert(m.add_contact(fields).expect("add contact").id);
         }
         Op::SetAvailability(c, w) => {
             if let Some(contact) = pick(&m.contacts().expect("contacts"), *c) {
@@ -199,21 +217,24 @@ fn apply(replicas: &mut [Mutua], actor: usize, op: &Op) {
         Op::RemoveContact(c) => {
             if let Some(contact) = pick(&m.contacts().expect("contacts"), *c) {
                 m.remove_contact(&contact.id).expect("remove");
+                expected.contacts.remove(&contact.id);
             }
         }
         Op::AddEntry(t, mood) => {
-            m.add_entry(EntryFields {
-                text: format!("{} went well", NAMES[*t]),
-                mood: Some(*mood),
-                emotions: vec!["hopeful".into()],
-                tags: vec![],
-                written_at: Utc
-                    .with_ymd_and_hms(2026, 3, 1 + *t as u32, 20, 0, 0)
-                    .single()
-                    .expect("t"),
-                time_zone: "Europe/Madrid".into(),
-            })
-            .expect("add entry");
+            let entry = m
+                .add_entry(EntryFields {
+                    text: format!("{} went well", NAMES[*t]),
+                    mood: Some(*mood),
+                    emotions: vec!["hopeful".into()],
+                    tags: vec![],
+                    written_at: Utc
+                        .with_ymd_and_hms(2026, 3, 1 + *t as u32, 20, 0, 0)
+                        .single()
+                        .expect("t"),
+                    time_zone: "Europe/Madrid".into(),
+                })
+                .expect("add entry");
+            expected.entries.insert(entry.id);
         }
         Op::EditEntry(e, mood) => {
             if let Some(entry) = pick(&m.recent_entries(100).expect("entries"), *e) {
@@ -226,6 +247,7 @@ fn apply(replicas: &mut [Mutua], actor: usize, op: &Op) {
         Op::DeleteEntry(e) => {
             if let Some(entry) = pick(&m.recent_entries(100).expect("entries"), *e) {
                 m.delete_entry(&entry.id).expect("delete");
+                expected.entries.remove(&entry.id);
             }
         }
         Op::Sync {
@@ -284,10 +306,25 @@ proptest! {
     fn replicas_converge_whatever_the_order(steps in prop::collection::vec((0..3usize, op()), 1..40)) {
         let mut replicas: Vec<Mutua> =
             (0..3).map(|_| Mutua::ephemeral("Ana G.").expect("replica")).collect();
+        let mut expected = Expected::default();
         for (actor, op) in &steps {
-            apply(&mut replicas, *actor, op);
+            apply(&mut replicas, *actor, op, &mut expected);
         }
         full_sync(&mut replicas);
+        // Nothing made anywhere is lost, nothing removed comes back.
+        let ids = |items: Vec<String>| items.into_iter().collect::<BTreeSet<_>>();
+        let r = &replicas[0];
+        prop_assert_eq!(ids(r.groups(true).expect("groups").into_iter().map(|g| g.id).collect()), expected.groups.clone());
+        prop_assert_eq!(ids(r.contacts().expect("contacts").into_iter().map(|c| c.id).collect()), expected.contacts.clone());
+        prop_assert_eq!(ids(r.recent_entries(1000).expect("entries").into_iter().map(|e| e.id).collect()), expected.entries.clone());
+        let series = ids(r.series(None).expect("series").into_iter().map(|s| s.id).collect());
+        let visible: BTreeSet<String> = expected
+            .series
+            .iter()
+            .filter(|(_, group)| expected.groups.contains(*group))
+            .map(|(id, _)| id.clone())
+            .collect();
+        prop_assert_eq!(series, visible);
         let dumps: Vec<_> = replicas.iter().map(|r| r.projection_dump().expect("dump")).collect();
         prop_assert_eq!(&dumps[0], &dumps[1]);
         prop_assert_eq!(&dumps[1], &dumps[2]);

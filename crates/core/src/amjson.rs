@@ -78,31 +78,38 @@ fn json_to_scalar(value: &Value) -> Option<ScalarValue> {
     }
 }
 
-/// The map at `root[collection]`, if the document has one.
-pub fn collection(doc: &impl ReadDoc, name: &str) -> Option<ObjId> {
-    match doc.get(automerge::ROOT, name) {
-        Ok(Some((AmValue::Object(ObjType::Map), id))) => Some(id),
-        _ => None,
-    }
+/// Records live at the document's root under `<collection>/<key>` rather than inside a
+/// `root[collection]` map. A collection map would be created separately by each device that
+/// adds its first record, and Automerge would then keep one of those maps and hide the other's
+/// records; the root map exists on every replica from the start, so nothing can conflict there.
+fn record_key(collection_name: &str, key: &str) -> String {
+    format!("{collection_name}/{key}")
 }
 
-/// The record `root[collection][key]` as JSON, if present.
+/// Splits a root key into (collection, record key).
+pub fn split_key(root_key: &str) -> Option<(&str, &str)> {
+    root_key.split_once('/')
+}
+
+/// The record `<collection>/<key>` as JSON, if present.
 pub fn read_record(doc: &impl ReadDoc, collection_name: &str, key: &str) -> Option<Value> {
-    let coll = collection(doc, collection_name)?;
-    match doc.get(&coll, key) {
+    match doc.get(automerge::ROOT, record_key(collection_name, key)) {
         Ok(Some((AmValue::Object(_), id))) => Some(read_object(doc, &id)),
         _ => None,
     }
 }
 
-/// Keys of every record in `root[collection]`.
+/// Keys of every record in `collection`.
 pub fn record_keys(doc: &impl ReadDoc, collection_name: &str) -> Vec<String> {
-    collection(doc, collection_name)
-        .map(|c| doc.keys(&c).collect())
-        .unwrap_or_default()
+    doc.keys(automerge::ROOT)
+        .filter_map(|k| match split_key(&k) {
+            Some((c, key)) if c == collection_name => Some(key.to_owned()),
+            _ => None,
+        })
+        .collect()
 }
 
-/// Writes `record` at `root[collection][key]`, changing only what differs.
+/// Writes `record` at `<collection>/<key>`, changing only what differs.
 pub fn write_record<T: Transactable + ReadDoc>(
     tx: &mut T,
     collection_name: &str,
@@ -112,21 +119,23 @@ pub fn write_record<T: Transactable + ReadDoc>(
     let Value::Object(fields) = record else {
         return Err(Error::invalid("a record must be a JSON object"));
     };
-    let coll = ensure_map(tx, &automerge::ROOT, collection_name)?;
-    let obj = ensure_map(tx, &coll, key)?;
+    let obj = ensure_map(tx, &automerge::ROOT, &record_key(collection_name, key))?;
     reconcile_map(tx, &obj, fields)
 }
 
-/// Removes `root[collection][key]`. Removing a record that is not there is not an error.
+/// Removes `<collection>/<key>`. Removing a record that is not there is not an error.
 pub fn delete_record<T: Transactable + ReadDoc>(
     tx: &mut T,
     collection_name: &str,
     key: &str,
 ) -> Result<()> {
-    if let Some(coll) = collection(tx, collection_name)
-        && tx.get(&coll, key).map_err(am)?.is_some()
+    let full = record_key(collection_name, key);
+    if tx
+        .get(automerge::ROOT, full.as_str())
+        .map_err(am)?
+        .is_some()
     {
-        tx.delete(&coll, key).map_err(am)?;
+        tx.delete(automerge::ROOT, full.as_str()).map_err(am)?;
     }
     Ok(())
 }
@@ -273,6 +282,20 @@ mod tests {
             read_record(&a, "things", "r1"),
             Some(json!({"text": "hello there", "mood": 4}))
         );
+    }
+
+    #[test]
+    fn records_added_concurrently_to_one_collection_all_survive() {
+        // Two devices each add their first record to the same collection, then merge.
+        let mut a = Automerge::new();
+        let mut b = Automerge::new();
+        write(&mut a, "from-a", json!({"n": 1}));
+        write(&mut b, "from-b", json!({"n": 2}));
+        a.merge(&mut b).expect("merge");
+        let mut keys = record_keys(&a, "things");
+        keys.sort();
+        assert_eq!(keys, vec!["from-a".to_owned(), "from-b".to_owned()]);
+        assert_eq!(read_record(&a, "things", "from-b"), Some(json!({"n": 2})));
     }
 
     #[test]

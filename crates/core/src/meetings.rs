@@ -5,7 +5,7 @@
 //! series' cancelled dates are a *map* (date → true), not a list, so two members cancelling
 //! different dates while offline both keep their cancellation after merging.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use rusqlite::{Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -202,9 +202,28 @@ impl Mutua {
     }
 
     /// Cancels the occurrence on `date` (the series' local date). Returns its original start.
+    /// On a day with more than one meeting of the series, use [`Mutua::cancel_occurrence_at`].
     pub fn cancel_occurrence(&mut self, query: &str, date: NaiveDate) -> Result<NaiveDateTime> {
+        self.cancel(query, date, None)
+    }
+
+    /// Cancels the occurrence that starts at `at` (original local start).
+    pub fn cancel_occurrence_at(
+        &mut self,
+        query: &str,
+        at: NaiveDateTime,
+    ) -> Result<NaiveDateTime> {
+        self.cancel(query, at.date(), Some(at.time()))
+    }
+
+    fn cancel(
+        &mut self,
+        query: &str,
+        date: NaiveDate,
+        time: Option<NaiveTime>,
+    ) -> Result<NaiveDateTime> {
         let mut series = self.find_series(query)?;
-        let original = occurrence_on(&series, date)?;
+        let original = occurrence_on(&series, date, time)?;
         series.exdates.insert(original);
         series.overrides.remove(&original);
         series.validate()?;
@@ -212,20 +231,47 @@ impl Mutua {
         Ok(original)
     }
 
-    /// Undoes a cancellation.
+    /// Undoes a cancellation (of the meeting on `date`, or at `date` + `time`).
     pub fn restore_occurrence(&mut self, query: &str, date: NaiveDate) -> Result<NaiveDateTime> {
+        self.restore(query, date, None)
+    }
+
+    pub fn restore_occurrence_at(
+        &mut self,
+        query: &str,
+        at: NaiveDateTime,
+    ) -> Result<NaiveDateTime> {
+        self.restore(query, at.date(), Some(at.time()))
+    }
+
+    fn restore(
+        &mut self,
+        query: &str,
+        date: NaiveDate,
+        time: Option<NaiveTime>,
+    ) -> Result<NaiveDateTime> {
         let mut series = self.find_series(query)?;
-        let original = series
+        let cancelled: Vec<NaiveDateTime> = series
             .exdates
             .iter()
             .copied()
-            .find(|d| d.date() == date)
-            .ok_or_else(|| {
-                Error::invalid(format!(
+            .filter(|d| d.date() == date && time.is_none_or(|t| d.time() == t))
+            .collect();
+        let original = match cancelled.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(Error::invalid(format!(
                     "no cancelled meeting of \"{}\" on {date}",
                     series.title
-                ))
-            })?;
+                )));
+            }
+            _ => {
+                return Err(Error::invalid(format!(
+                    "more than one meeting of \"{}\" was cancelled on {date}; give the time too",
+                    series.title
+                )));
+            }
+        };
         series.exdates.remove(&original);
         self.write_series(&series)?;
         Ok(original)
@@ -244,7 +290,7 @@ impl Mutua {
         let original = if series.is_occurrence(original)? {
             original
         } else {
-            occurrence_on(&series, original.date())?
+            occurrence_on(&series, original.date(), None)?
         };
         if series.exdates.contains(&original) {
             return Err(Error::invalid(format!(
@@ -328,13 +374,25 @@ impl Mutua {
     }
 }
 
-/// The one original start of `series` on local date `date`.
-fn occurrence_on(series: &MeetingSeries, date: NaiveDate) -> Result<NaiveDateTime> {
-    let guess = date.and_time(series.start.time());
-    if series.is_occurrence(guess)? {
-        return Ok(guess);
+/// The original start of `series` on local date `date` (at `time`, when given). Without a
+/// time, the day must hold exactly one meeting of the series.
+fn occurrence_on(
+    series: &MeetingSeries,
+    date: NaiveDate,
+    time: Option<NaiveTime>,
+) -> Result<NaiveDateTime> {
+    if let Some(time) = time {
+        let at = date.and_time(time);
+        return if series.is_occurrence(at)? {
+            Ok(at)
+        } else {
+            Err(Error::invalid(format!(
+                "\"{}\" has no meeting at {}",
+                series.title,
+                at.format("%Y-%m-%d %H:%M")
+            )))
+        };
     }
-    // Rules with several times a day: look at the whole day.
     let bare = MeetingSeries {
         exdates: Default::default(),
         overrides: Default::default(),
@@ -357,8 +415,9 @@ fn occurrence_on(series: &MeetingSeries, date: NaiveDate) -> Result<NaiveDateTim
             series.title
         ))),
         _ => Err(Error::invalid(format!(
-            "\"{}\" meets more than once on {date}; give the time too (e.g. {date}T19:00)",
-            series.title
+            "\"{}\" meets more than once on {date}; give the time too (e.g. {date}T{})",
+            series.title,
+            found[0].format("%H:%M")
         ))),
     }
 }

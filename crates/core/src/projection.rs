@@ -12,6 +12,7 @@ use automerge::{Automerge, Patch, PatchAction, Prop};
 use rusqlite::{Connection, Transaction};
 use serde_json::{Map, Value};
 
+use crate::amjson;
 use crate::error::Result;
 use crate::ids::DocId;
 use crate::{contacts, groups, journal, meetings, profile, schema};
@@ -26,44 +27,25 @@ pub(crate) enum Touched {
     },
 }
 
-/// Reads the patches of a change and names the records they touched.
+/// Reads the patches of a change and names the records they touched. Records sit at the root
+/// under `<collection>/<key>` (see `amjson`), so the first step of a patch's path, or the key
+/// of a patch on the root itself, names the record.
 pub(crate) fn touched(patches: &[Patch]) -> Touched {
     let mut collections = BTreeSet::new();
     let mut records = BTreeSet::new();
     for patch in patches {
-        let key_of = |action: &PatchAction| match action {
-            PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key.clone()),
-            _ => None,
+        let root_key = match (patch.path.first(), &patch.action) {
+            (Some((_, Prop::Map(key))), _) => key.clone(),
+            (None, PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key }) => key.clone(),
+            _ => return Touched::All,
         };
-        let map_key = |prop: &Prop| match prop {
-            Prop::Map(key) => Some(key.clone()),
-            Prop::Seq(_) => None,
-        };
-        match patch.path.as_slice() {
-            [] => match key_of(&patch.action) {
-                Some(collection) => {
-                    collections.insert(collection);
-                }
-                None => return Touched::All,
-            },
-            [(_, first)] => match (map_key(first), key_of(&patch.action)) {
-                (Some(collection), Some(record)) => {
-                    records.insert((collection, record));
-                }
-                (Some(collection), None) => {
-                    collections.insert(collection);
-                }
-                (None, _) => return Touched::All,
-            },
-            [(_, first), (_, second), ..] => match (map_key(first), map_key(second)) {
-                (Some(collection), Some(record)) => {
-                    records.insert((collection, record));
-                }
-                (Some(collection), None) => {
-                    collections.insert(collection);
-                }
-                (None, _) => return Touched::All,
-            },
+        match amjson::split_key(&root_key) {
+            Some((collection, key)) => {
+                records.insert((collection.to_owned(), key.to_owned()));
+            }
+            None => {
+                collections.insert(root_key);
+            }
         }
     }
     Touched::Some {
