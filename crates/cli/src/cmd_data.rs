@@ -125,7 +125,7 @@ pub fn export(m: &Mutua, out_path: Option<&Path>) -> Result<()> {
                 path.display()
             );
         }
-        None => println!("{json}"),
+        None => crate::output::write_stdout(&json)?,
     }
     Ok(())
 }
@@ -143,10 +143,7 @@ pub fn changes(m: &mut Mutua, out: Out, command: ChangesCommand) -> Result<()> {
                         format!("Wrote this copy's vector to {}.", path.display()),
                     )
                 }
-                None => {
-                    println!("{json}");
-                    Ok(())
-                }
+                None => crate::output::write_stdout(&json),
             }
         }
         ChangesCommand::Export {
@@ -251,6 +248,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = options
         .open(path)
         .with_context(|| format!("could not create {}", path.display()))?;
+    // `mode` applies only to a new file; an existing one is narrowed before anything is written.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("could not make {} private", path.display()))?;
+    }
     file.write_all(bytes)
         .with_context(|| format!("could not write {}", path.display()))?;
     file.sync_all()

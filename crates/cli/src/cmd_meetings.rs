@@ -82,8 +82,10 @@ pub fn run(m: &mut Mutua, out: Out, command: MeetingCommand) -> Result<()> {
             out.done(&s, format!("Deleted the meeting series \"{}\".", s.title))
         }
         MeetingCommand::Cancel { series, on } => {
-            let on = parse::date_or_datetime(&on)?;
-            let cancelled = m.cancel_occurrence(&series, on.date())?;
+            let cancelled = match parse::local_datetime(&on) {
+                Ok(at) => m.cancel_occurrence_at(&series, at)?,
+                Err(_) => m.cancel_occurrence(&series, parse::date(&on)?)?,
+            };
             let s = m.find_series(&series)?;
             out.done(
                 &s,
@@ -95,8 +97,10 @@ pub fn run(m: &mut Mutua, out: Out, command: MeetingCommand) -> Result<()> {
             )
         }
         MeetingCommand::Restore { series, on } => {
-            let on = parse::date_or_datetime(&on)?;
-            let restored = m.restore_occurrence(&series, on.date())?;
+            let restored = match parse::local_datetime(&on) {
+                Ok(at) => m.restore_occurrence_at(&series, at)?,
+                Err(_) => m.restore_occurrence(&series, parse::date(&on)?)?,
+            };
             let s = m.find_series(&series)?;
             out.done(
                 &s,

@@ -12,19 +12,32 @@ impl Out {
     /// Prints `value` as JSON, or the text `human` builds.
     pub fn emit<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) -> Result<()> {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(value)?);
+            write_stdout(&serde_json::to_string_pretty(value)?)
         } else {
             let text = human();
-            if !text.is_empty() {
-                println!("{}", text.trim_end());
+            if text.is_empty() {
+                Ok(())
+            } else {
+                write_stdout(text.trim_end())
             }
         }
-        Ok(())
     }
 
     /// A short confirmation, or `value` as JSON.
     pub fn done<T: Serialize>(&self, value: &T, message: String) -> Result<()> {
         self.emit(value, || message)
+    }
+}
+
+/// Writes a line to stdout, reporting failure (a full disk) as an error instead of panicking.
+/// A closed pipe (`mutua export | head`) is the reader's choice, not an error.
+pub fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| anyhow::anyhow!("could not write the output: {e}")),
     }
 }
 
