@@ -1,16 +1,12 @@
-//! The commands the UI can invoke. Each is a few lines: take state, call core, map the error.
+//! The commands the UI can invoke, by topic, exactly as listed in `mutua_api::requests`.
+//!
+//! Each is a few lines: take the state, call the core, convert, map the error. All are `async`
+//! and do their work on a blocking thread (see [`crate::state`]). A command takes either
+//! nothing or one argument named `request`, so the UI always calls `invoke(name, { request })`.
 
-use mutua_api::{ApiError, AppInfo};
-use tauri::{AppHandle, Manager, Runtime};
-
-use crate::error::from_tauri;
-
-/// The app's version and whether this device already has a data directory (first run or not).
-#[tauri::command]
-pub fn app_info<R: Runtime>(app: AppHandle<R>) -> Result<AppInfo, ApiError> {
-    let data_dir = app.path().app_data_dir().map_err(from_tauri)?;
-    Ok(AppInfo {
-        version: app.package_info().version.to_string(),
-        data_dir_present: data_dir.is_dir(),
-    })
-}
+pub mod contacts;
+pub mod files;
+pub mod groups;
+pub mod journal;
+pub mod meetings;
+pub mod session;

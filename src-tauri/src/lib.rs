@@ -1,79 +1,103 @@
 //! Mutua's Tauri shell: it opens the window, registers the commands and owns nothing else.
 //!
 //! Commands stay a few lines each (state → core → [`mutua_api`] types); the product's logic lives
-//! in `mutua-core`. The builder is assembled in [`app_builder`], generic over the runtime, so the
-//! unit tests drive the very same command table through Tauri's mock runtime without a display.
+//! in `mutua-core`. The app is assembled in [`build_app`], generic over the runtime and told
+//! where the data lives, so the unit tests drive the very same command table through Tauri's
+//! mock runtime, on a temporary directory, without a display.
 
 mod commands;
+mod convert;
 mod error;
+mod state;
 
-use tauri::{Builder, Runtime};
+use std::path::PathBuf;
+
+use tauri::{App, Builder, Context, Manager, Runtime};
+
+use crate::state::AppState;
 
 /// Starts the app on the desktop (from `main`) or on mobile (from the platform's entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     let context = tauri::generate_context!("../tauri.conf.json");
-    if let Err(error) = app_builder(Builder::default()).run(context) {
-        // Nothing is shown yet when the event loop fails to start, so stderr is all we have.
-        eprintln!("Mutua could not start: {error}");
-        std::process::exit(1);
+    match build_app(Builder::default(), context, data_dir) {
+        Ok(app) => app.run(|_, _| {}),
+        Err(error) => {
+            // Nothing is shown yet when the app fails to start, so stderr is all we have.
+            eprintln!("Mutua could not start: {error}");
+            std::process::exit(1);
+        }
     }
 }
 
-/// Everything the app registers, on any runtime (the real one, or the mock one in tests).
+/// Where the member's data lives: `MUTUA_DATA_DIR` when set (the end-to-end tests point it at a
+/// scratch folder), else the platform's app data folder (`~/.local/share/org.mutua.app`, …).
+fn data_dir<R: Runtime>(app: &App<R>) -> tauri::Result<PathBuf> {
+    match std::env::var_os("MUTUA_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+        _ => app.path().app_data_dir(),
+    }
+}
+
+/// Builds the app on any runtime (the real one, or the mock one in tests) and gives it its
+/// state. `data_dir` says where the member's data lives; it is asked once the app exists, since
+/// the platform's folders are known only then, and before any command can run.
+fn build_app<R: Runtime>(
+    builder: Builder<R>,
+    context: Context<R>,
+    data_dir: impl FnOnce(&App<R>) -> tauri::Result<PathBuf>,
+) -> tauri::Result<App<R>> {
+    let app = app_builder(builder).build(context)?;
+    let dir = data_dir(&app)?;
+    app.manage(AppState::new(dir));
+    Ok(app)
+}
+
+/// Everything the app registers: the dialog plugin and the command table.
 fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![commands::app_info])
+    builder
+        .plugin(tauri_plugin_dialog::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::session::app_info,
+            commands::session::session_state,
+            commands::session::setup,
+            commands::session::unlock,
+            commands::session::lock,
+            commands::session::profile,
+            commands::session::update_profile,
+            commands::session::time_zones,
+            commands::session::today,
+            commands::session::delete_everything,
+            commands::groups::groups,
+            commands::groups::group,
+            commands::groups::create_group,
+            commands::groups::update_group,
+            commands::groups::archive_group,
+            commands::groups::leave_group,
+            commands::meetings::calendar,
+            commands::meetings::add_series,
+            commands::meetings::update_series,
+            commands::meetings::delete_series,
+            commands::meetings::cancel_occurrence,
+            commands::meetings::restore_occurrence,
+            commands::meetings::move_occurrence,
+            commands::contacts::contacts,
+            commands::contacts::add_contact,
+            commands::contacts::update_contact,
+            commands::contacts::remove_contact,
+            commands::contacts::reachable_now,
+            commands::journal::journal,
+            commands::journal::add_entry,
+            commands::journal::update_entry,
+            commands::journal::delete_entry,
+            commands::journal::search_journal,
+            commands::journal::mood_series,
+            commands::files::export_group_ics,
+            commands::files::export_all,
+            commands::files::choose_save_path,
+            commands::files::choose_folder,
+        ])
 }
 
 #[cfg(test)]
-mod tests {
-    use mutua_api::AppInfo;
-    use tauri::ipc::{CallbackFn, InvokeBody};
-    use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context};
-    use tauri::webview::InvokeRequest;
-    use tauri::{App, WebviewWindow, WebviewWindowBuilder};
-
-    use super::app_builder;
-
-    fn mock_app() -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-        let app = app_builder(mock_builder())
-            .build(mock_context(tauri::test::noop_assets()))
-            .expect("mock app builds");
-        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("mock window builds");
-        (app, window)
-    }
-
-    fn invoke(cmd: &str) -> InvokeRequest {
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().expect("valid url"),
-            body: InvokeBody::default(),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        }
-    }
-
-    #[test]
-    fn app_info_answers_with_the_package_version() {
-        let (_app, window) = mock_app();
-
-        let body = get_ipc_response(&window, invoke("app_info")).expect("app_info succeeds");
-        let info: AppInfo = body.deserialize().expect("an AppInfo");
-
-        // `mock_context` reports version 0.1.0 for its package.
-        assert_eq!(info.version, "0.1.0");
-    }
-
-    #[test]
-    fn unknown_commands_are_rejected() {
-        let (_app, window) = mock_app();
-
-        let result = get_ipc_response(&window, invoke("no_such_command"));
-
-        assert!(result.is_err(), "expected a rejection, got {result:?}");
-    }
-}
+mod tests;

@@ -27,7 +27,7 @@
 //! | `cancel_occurrence` | `OccurrenceDate` | `Series` |
 //! | `restore_occurrence` | `OccurrenceDate` | `Series` |
 //! | `move_occurrence` | `MoveOccurrence` | `SavedSeries` |
-//! | `export_group_ics` | `ExportIcs` | `()` |
+//! | `export_group_ics` | `ExportIcs` | `()` (`.ics` is added to a path without it) |
 //! | `contacts` | – | `Vec<Contact>` |
 //! | `add_contact` | `ContactForm` | `Contact` |
 //! | `update_contact` | `UpdateContact` | `Contact` |
@@ -41,6 +41,13 @@
 //! | `mood_series` | `DateRange` | `Vec<MoodPoint>` |
 //! | `export_all` | `ExportAll` | `ExportSummary` |
 //! | `delete_everything` | `DeleteEverything` | `()` |
+//! | `choose_save_path` | `ChooseSavePath` | `Option<String>` (`None`: the member cancelled) |
+//! | `choose_folder` | – | `Option<String>` (`None`: the member cancelled) |
+//!
+//! `choose_save_path` and `choose_folder` open the system's own dialogs (from the shell, so the
+//! window needs no file-system permission); their answers feed `export_group_ics` and
+//! `export_all`. Commands that need the data answer `ErrorKind::Locked` until `setup` or
+//! `unlock` succeeds.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -150,6 +157,13 @@ pub struct ExportAll {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportSummary {
     pub files: Vec<String>,
+}
+
+/// Asks where to save a file, suggesting a name (its extension, e.g. `.ics`, becomes the
+/// dialog's file-type filter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChooseSavePath {
+    pub suggested_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

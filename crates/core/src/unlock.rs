@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::ids::random_bytes;
 
 pub const KEYINFO_FILE: &str = "keyinfo.json";
+#[cfg_attr(not(feature = "keychain"), allow(dead_code))]
 const KEYCHAIN_SERVICE: &str = "org.mutua.app";
 const MIN_PASSPHRASE_CHARS: usize = 8;
 
@@ -226,6 +227,15 @@ mod keychain {
             Err(e) => Err(Error::KeychainUnavailable(e.to_string())),
         }
     }
+
+    /// Looks up an account no Mutua data ever uses; only the kind of answer matters.
+    pub fn available() -> bool {
+        const PROBE_ACCOUNT: &str = "availability-probe";
+        match entry(PROBE_ACCOUNT).map(|e| e.get_secret()) {
+            Ok(Ok(_) | Err(keyring::Error::NoEntry)) => true,
+            Ok(Err(_)) | Err(_) => false,
+        }
+    }
 }
 
 #[cfg(not(feature = "keychain"))]
@@ -243,6 +253,18 @@ mod keychain {
     pub fn delete(_: &str) -> Result<()> {
         Ok(())
     }
+    pub fn available() -> bool {
+        false
+    }
+}
+
+/// Whether an OS keychain answers on this device, so a first run can offer it.
+///
+/// Probes with a harmless lookup of an entry that never exists: "no such entry" means the
+/// keychain is there and working; any store error (no Secret Service on the session bus, a
+/// locked-down sandbox) means it is not. Builds without the `keychain` feature have none.
+pub fn keychain_available() -> bool {
+    keychain::available()
 }
 
 /// A fresh random key, for databases that never outlive the process.
