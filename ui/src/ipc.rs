@@ -1,10 +1,19 @@
 //! The UI's one door to the shell: the only code that calls `window.__TAURI__.core.invoke`.
 //!
 //! Each command gets a typed function here, taking and returning `mutua-api` types, so pages
-//! never see JSON, command names or JavaScript values. Whatever goes wrong on the way (the shell
-//! refusing, an unknown command, running outside Tauri) arrives as an [`ApiError`].
+//! never see JSON, command names or JavaScript values. Every command takes nothing or a single
+//! argument named `request` (see the table in `mutua_api::requests`). Whatever goes wrong on the
+//! way (the shell refusing, an unknown command, running outside Tauri) arrives as an [`ApiError`].
 
-use mutua_api::{ApiError, AppInfo};
+use chrono::NaiveDate;
+use mutua_api::{
+    AddSeries, ApiError, AppInfo, ArchiveGroup, ChooseSavePath, Contact, ContactForm, DateRange,
+    DeleteEverything, Entry, EntryForm, EntryGroup, ExportAll, ExportIcs, ExportSummary, Group,
+    GroupDetail, GroupForm, GroupsRequest, IdRequest, JournalRequest, MoodPoint, MoveOccurrence,
+    Occurrence, OccurrenceDate, Period, Profile, Reachable, SavedSeries, SearchHit, SearchRequest,
+    Series, SeriesForm, SessionState, SetupRequest, Today, UnlockRequest, UpdateContact,
+    UpdateEntry, UpdateGroup, UpdateSeries,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -22,24 +31,250 @@ extern "C" {
 #[derive(Serialize)]
 struct NoArgs {}
 
-/// The app's version and whether this device has a data directory yet.
-pub async fn app_info() -> Result<AppInfo, ApiError> {
-    call("app_info", &NoArgs {}).await
+/// The arguments of a command that takes one: `{ "request": … }`.
+#[derive(Serialize)]
+struct Args<'a, R: Serialize> {
+    request: &'a R,
 }
 
-async fn call<A, T>(cmd: &str, args: &A) -> Result<T, ApiError>
+// --- session and profile -------------------------------------------------------------------
+
+/// The app's version and whether this device has a data directory yet.
+pub async fn app_info() -> Result<AppInfo, ApiError> {
+    call0("app_info").await
+}
+
+pub async fn session_state() -> Result<SessionState, ApiError> {
+    call0("session_state").await
+}
+
+pub async fn setup(request: &SetupRequest) -> Result<Profile, ApiError> {
+    call("setup", request).await
+}
+
+pub async fn unlock(request: &UnlockRequest) -> Result<Profile, ApiError> {
+    call("unlock", request).await
+}
+
+pub async fn lock() -> Result<(), ApiError> {
+    call0("lock").await
+}
+
+pub async fn profile() -> Result<Profile, ApiError> {
+    call0("profile").await
+}
+
+pub async fn update_profile(profile: &Profile) -> Result<Profile, ApiError> {
+    call("update_profile", profile).await
+}
+
+/// IANA zone names the core knows, for the time zone selects.
+pub async fn time_zones() -> Result<Vec<String>, ApiError> {
+    call0("time_zones").await
+}
+
+pub async fn today() -> Result<Today, ApiError> {
+    call0("today").await
+}
+
+// --- groups --------------------------------------------------------------------------------
+
+pub async fn groups(include_archived: bool) -> Result<Vec<Group>, ApiError> {
+    call("groups", &GroupsRequest { include_archived }).await
+}
+
+pub async fn group(id: &str) -> Result<GroupDetail, ApiError> {
+    call("group", &id_request(id)).await
+}
+
+pub async fn create_group(form: &GroupForm) -> Result<Group, ApiError> {
+    call("create_group", form).await
+}
+
+pub async fn update_group(id: &str, form: &GroupForm) -> Result<Group, ApiError> {
+    let request = UpdateGroup {
+        id: id.to_owned(),
+        form: form.clone(),
+    };
+    call("update_group", &request).await
+}
+
+pub async fn archive_group(id: &str, archived: bool) -> Result<Group, ApiError> {
+    let request = ArchiveGroup {
+        id: id.to_owned(),
+        archived,
+    };
+    call("archive_group", &request).await
+}
+
+pub async fn leave_group(id: &str) -> Result<(), ApiError> {
+    call("leave_group", &id_request(id)).await
+}
+
+// --- calendar ------------------------------------------------------------------------------
+
+/// Occurrences across all current groups, for days `from..=to` in the viewer's zone.
+pub async fn calendar(from: NaiveDate, to: NaiveDate) -> Result<Vec<Occurrence>, ApiError> {
+    call("calendar", &DateRange { from, to }).await
+}
+
+pub async fn add_series(group_id: &str, form: &SeriesForm) -> Result<SavedSeries, ApiError> {
+    let request = AddSeries {
+        group_id: group_id.to_owned(),
+        form: form.clone(),
+    };
+    call("add_series", &request).await
+}
+
+pub async fn update_series(id: &str, form: &SeriesForm) -> Result<SavedSeries, ApiError> {
+    let request = UpdateSeries {
+        id: id.to_owned(),
+        form: form.clone(),
+    };
+    call("update_series", &request).await
+}
+
+pub async fn delete_series(id: &str) -> Result<(), ApiError> {
+    call("delete_series", &id_request(id)).await
+}
+
+pub async fn cancel_occurrence(request: &OccurrenceDate) -> Result<Series, ApiError> {
+    call("cancel_occurrence", request).await
+}
+
+pub async fn restore_occurrence(request: &OccurrenceDate) -> Result<Series, ApiError> {
+    call("restore_occurrence", request).await
+}
+
+pub async fn move_occurrence(request: &MoveOccurrence) -> Result<SavedSeries, ApiError> {
+    call("move_occurrence", request).await
+}
+
+/// Asks the shell for a native save dialog proposing `suggested_name` (its extension becomes
+/// the file filter); `None` when the member closed it.
+pub async fn choose_save_path(suggested_name: &str) -> Result<Option<String>, ApiError> {
+    let request = ChooseSavePath {
+        suggested_name: suggested_name.to_owned(),
+    };
+    call("choose_save_path", &request).await
+}
+
+/// Asks the shell for a native folder picker; `None` when the member closed it.
+pub async fn choose_folder() -> Result<Option<String>, ApiError> {
+    call0("choose_folder").await
+}
+
+pub async fn export_group_ics(group_id: &str, path: &str) -> Result<(), ApiError> {
+    let request = ExportIcs {
+        group_id: group_id.to_owned(),
+        path: path.to_owned(),
+    };
+    call("export_group_ics", &request).await
+}
+
+// --- contacts ------------------------------------------------------------------------------
+
+pub async fn contacts() -> Result<Vec<Contact>, ApiError> {
+    call0("contacts").await
+}
+
+pub async fn add_contact(form: &ContactForm) -> Result<Contact, ApiError> {
+    call("add_contact", form).await
+}
+
+pub async fn update_contact(id: &str, form: &ContactForm) -> Result<Contact, ApiError> {
+    let request = UpdateContact {
+        id: id.to_owned(),
+        form: form.clone(),
+    };
+    call("update_contact", &request).await
+}
+
+pub async fn remove_contact(id: &str) -> Result<(), ApiError> {
+    call("remove_contact", &id_request(id)).await
+}
+
+pub async fn reachable_now() -> Result<Vec<Reachable>, ApiError> {
+    call0("reachable_now").await
+}
+
+// --- journal -------------------------------------------------------------------------------
+
+pub async fn journal(period: Period, date: NaiveDate) -> Result<Vec<EntryGroup>, ApiError> {
+    call("journal", &JournalRequest { period, date }).await
+}
+
+pub async fn add_entry(form: &EntryForm) -> Result<Entry, ApiError> {
+    call("add_entry", form).await
+}
+
+pub async fn update_entry(id: &str, form: &EntryForm) -> Result<Entry, ApiError> {
+    let request = UpdateEntry {
+        id: id.to_owned(),
+        form: form.clone(),
+    };
+    call("update_entry", &request).await
+}
+
+pub async fn delete_entry(id: &str) -> Result<(), ApiError> {
+    call("delete_entry", &id_request(id)).await
+}
+
+pub async fn search_journal(query: &str) -> Result<Vec<SearchHit>, ApiError> {
+    let request = SearchRequest {
+        query: query.to_owned(),
+    };
+    call("search_journal", &request).await
+}
+
+pub async fn mood_series(from: NaiveDate, to: NaiveDate) -> Result<Vec<MoodPoint>, ApiError> {
+    call("mood_series", &DateRange { from, to }).await
+}
+
+// --- everything ----------------------------------------------------------------------------
+
+pub async fn export_all(folder: &str) -> Result<ExportSummary, ApiError> {
+    let request = ExportAll {
+        folder: folder.to_owned(),
+    };
+    call("export_all", &request).await
+}
+
+pub async fn delete_everything(confirm: &str) -> Result<(), ApiError> {
+    let request = DeleteEverything {
+        confirm: confirm.to_owned(),
+    };
+    call("delete_everything", &request).await
+}
+
+// --- the door itself -----------------------------------------------------------------------
+
+fn id_request(id: &str) -> IdRequest {
+    IdRequest { id: id.to_owned() }
+}
+
+async fn call0<T: DeserializeOwned>(cmd: &str) -> Result<T, ApiError> {
+    send(cmd, &NoArgs {}).await
+}
+
+async fn call<R: Serialize, T: DeserializeOwned>(cmd: &str, request: &R) -> Result<T, ApiError> {
+    send(cmd, &Args { request }).await
+}
+
+async fn send<A, T>(cmd: &str, args: &A) -> Result<T, ApiError>
 where
     A: Serialize,
     T: DeserializeOwned,
 {
-    // JSON-compatible: maps become plain objects and 64-bit integers numbers, as Tauri expects.
+    // JSON-compatible: maps become plain objects, `None` becomes `null` and 64-bit integers
+    // numbers, as Tauri's JSON deserialiser expects; chrono types are ISO strings either way.
     let args = args
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|error| ApiError::internal(format!("Could not send the request: {error}")))?;
     match invoke(cmd, args).await {
         Ok(value) => serde_wasm_bindgen::from_value(value).map_err(|error| {
             ApiError::internal(format!(
-                "The app sent an answer the screen did not understand: {error}"
+                "The app sent an answer the screen did not understand ({cmd}): {error}"
             ))
         }),
         Err(rejection) => Err(rejection_to_error(rejection)),

@@ -1,10 +1,17 @@
 //! Mutua's user interface: Leptos, rendered in the browser engine of the Tauri window.
 //!
 //! The UI knows nothing of storage, sync or Tauri itself. It asks the shell for everything
-//! through [`ipc`] and renders the typed answers from `mutua-api`.
+//! through [`ipc`] and renders the typed answers from `mutua-api`. Words come from [`i18n`]
+//! (English and Spanish); each screen lives in [`pages`].
 
 mod app;
+mod clock;
+mod components;
+mod dates;
+mod i18n;
 mod ipc;
+mod pages;
+mod recurrence;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

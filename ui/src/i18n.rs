@@ -1,0 +1,908 @@
+//! Every word the UI shows, in English and Spanish, switchable at runtime.
+//!
+//! Each [`Key`] is declared with both its texts in one `keys!` line, so a key without a
+//! translation does not compile, and `text` is an exhaustive match. Texts with values use
+//! numbered holes (`{0}`, `{1}`) filled by [`fill`], because word order differs between the
+//! languages. Dates, weekdays, moods, emotions and rules are formatted here too.
+//!
+//! Emotions are stored in English (so entries read the same after switching language) and
+//! only their labels are translated. Messages written by the core arrive in English; they are
+//! shown after a translated description of the kind of error.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use mutua_api::{ApiError, ErrorKind, MeetingFormat};
+
+use crate::recurrence::{Ends, Nth, Repeat, Rule};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+        }
+    }
+
+    /// A language tag (`es`, `es-CO`, `en-GB`) to the nearest language Mutua speaks.
+    pub fn from_code(tag: &str) -> Lang {
+        if tag.trim().to_ascii_lowercase().starts_with("es") {
+            Lang::Es
+        } else {
+            Lang::En
+        }
+    }
+
+    /// The language's name in itself, as language menus show it.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Es => "Español",
+        }
+    }
+}
+
+macro_rules! keys {
+    ($($key:ident => $en:literal, $es:literal;)*) => {
+        /// One text of the UI.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Key { $($key,)* }
+
+        /// Every key, for the tests that check the two languages agree.
+        #[cfg(test)]
+        const ALL_KEYS: &[Key] = &[$(Key::$key,)*];
+
+        /// The text of `key` in `lang`.
+        pub fn text(key: Key, lang: Lang) -> &'static str {
+            let (en, es) = match key { $(Key::$key => ($en, $es),)* };
+            match lang {
+                Lang::En => en,
+                Lang::Es => es,
+            }
+        }
+    };
+}
+
+keys! {
+    // Frame and navigation
+    NavToday => "Today", "Hoy";
+    NavGroups => "Groups", "Grupos";
+    NavCalendar => "Calendar", "Calendario";
+    NavContacts => "Contacts", "Contactos";
+    NavJournal => "Journal", "Diario";
+    NavSettings => "Settings", "Ajustes";
+    NavLabel => "Main", "Principal";
+    SkipToContent => "Skip to content", "Saltar al contenido";
+    Opening => "Opening…", "Abriendo…";
+    Loading => "Loading…", "Cargando…";
+    ShellUnavailable => "Mutua could not reach its data on this device.", "Mutua no pudo acceder a sus datos en este dispositivo.";
+    TryAgain => "Try again", "Reintentar";
+    Saving => "Saving…", "Guardando…";
+    Back => "Back", "Volver";
+    No => "No, keep it", "No, mantener";
+    Edit => "Edit", "Editar";
+    Delete => "Delete", "Eliminar";
+    Remove => "Remove", "Quitar";
+    YesDelete => "Yes, delete", "Sí, eliminar";
+    YesRemove => "Yes, remove", "Sí, quitar";
+    Clear => "Clear", "Borrar";
+    You => "you", "tú";
+    TodayWord => "Today", "Hoy";
+    Day => "Day", "Día";
+    Week => "Week", "Semana";
+    Month => "Month", "Mes";
+    From => "From", "Desde";
+    To => "To", "Hasta";
+    Open => "Open", "Abrir";
+    DatePlaceholder => "YYYY-MM-DD", "AAAA-MM-DD";
+    DateFormatHint => "Year-month-day, e.g. 2026-02-10", "Año-mes-día, p. ej., 2026-02-10";
+
+    // First run
+    WelcomeTitle => "Welcome to Mutua", "Te damos la bienvenida a Mutua";
+    WelcomeLede => "Your groups, meetings, peers and journal — on this device, private, even offline.", "Tus grupos, reuniones, compañeros y diario: en este dispositivo, en privado, incluso sin conexión.";
+    Language => "Language", "Idioma";
+    Pseudonym => "Pseudonym", "Seudónimo";
+    PseudonymNorm => "Groups keep members anonymous: use your first name and the initial of your last name, like \"Sam R.\". Never a phone number or e-mail.", "Los grupos protegen el anonimato: usa tu nombre de pila y la inicial de tu apellido, como «Ana R.». Nunca un teléfono ni un correo.";
+    PseudonymExample => "Sam R.", "Ana R.";
+    ProtectTitle => "Protect your data", "Protege tus datos";
+    ProtectHint => "Everything stays encrypted on this device. Choose how to open it.", "Todo se guarda cifrado en este dispositivo. Elige cómo abrirlo.";
+    ProtectHintPassphrase => "Everything stays encrypted on this device, opened with a passphrase only you know.", "Todo se guarda cifrado en este dispositivo y se abre con una contraseña que solo tú conoces.";
+    ProtectKeychain => "Use this computer's keychain (no passphrase to remember)", "Usar el llavero de este equipo (sin contraseña que recordar)";
+    ProtectPassphrase => "Use a passphrase", "Usar una contraseña";
+    Passphrase => "Passphrase", "Contraseña";
+    PassphraseHint => "At least {0} characters. A few words you will remember work well. It cannot be recovered if forgotten.", "Al menos {0} caracteres. Unas cuantas palabras que recuerdes funcionan bien. Si la olvidas, no se puede recuperar.";
+    PassphraseAgain => "Passphrase again", "Repite la contraseña";
+    TimeZone => "Your time zone", "Tu zona horaria";
+    TimeZoneHint => "Meetings and availability are shown on this clock.", "Las reuniones y la disponibilidad se muestran con esta hora.";
+    Start => "Start using Mutua", "Empezar a usar Mutua";
+    SettingUp => "Setting up…", "Preparando…";
+    WelcomeSaid => "Welcome, {0}", "Te damos la bienvenida, {0}";
+
+    // Unlock
+    UnlockTitle => "Mutua is locked", "Mutua está bloqueada";
+    UnlockLede => "Your data is encrypted on this device. Open it to continue.", "Tus datos están cifrados en este dispositivo. Ábrelos para continuar.";
+    Unlock => "Unlock", "Desbloquear";
+    Unlocked => "Unlocked.", "Desbloqueada.";
+
+    // Today
+    Hello => "Hello, {0}", "Hola, {0}";
+    NextMeetings => "Next meetings", "Próximas reuniones";
+    NoMeetingsSoon => "No meetings in the next days. Add your group's meetings in the calendar.", "No hay reuniones en los próximos días. Añade las reuniones de tu grupo en el calendario.";
+    OpenCalendar => "Open the calendar", "Abrir el calendario";
+    ReachNow => "Who can I reach now", "A quién puedo contactar ahora";
+    NobodyReachable => "Nobody's availability covers this moment. Add contacts and when they are OK to be called.", "Nadie está disponible en este momento. Añade contactos y cuándo se les puede llamar.";
+    ReachDetail => "Their time {0} · available until {1} your time", "Su hora {0} · disponible hasta las {1} (tu hora)";
+    RecentJournal => "Recent journal", "Diario reciente";
+    NoRecentEntries => "No journal entries yet. A mood or a few words is enough to start.", "Aún no hay entradas en el diario. Un estado de ánimo o unas palabras bastan para empezar.";
+    WriteEntry => "Write in the journal", "Escribir en el diario";
+    CheckInTitle => "How are you right now?", "¿Cómo estás ahora?";
+    MoodSaved => "Saved: {0}.", "Guardado: {0}.";
+    JoinLink => "Join link", "Enlace para unirse";
+
+    // Groups
+    NewGroup => "New group", "Nuevo grupo";
+    ShowArchived => "Show archived groups", "Mostrar grupos archivados";
+    NoGroups => "You are not in any group yet. Create one for the group you meet with.", "Todavía no estás en ningún grupo. Crea uno para el grupo con el que te reúnes.";
+    Archived => "Archived", "Archivado";
+    KindMutualAid => "Peer-led mutual-aid group", "Grupo de ayuda mutua entre pares";
+    KindMutualAidHint => "Open-ended, run by its members.", "Sin fecha de fin, dirigido por sus miembros.";
+    KindFacilitated => "Facilitated support group", "Grupo de apoyo con facilitador";
+    KindFacilitatedHint => "Led by a facilitator for a planned number of sessions.", "Dirigido por un facilitador durante un número previsto de sesiones.";
+    AdmissionOpen => "Open", "Abierto";
+    AdmissionClosed => "Closed", "Cerrado";
+    AdmissionOpenHint => "Open: newcomers welcome at any meeting", "Abierto: se acoge a personas nuevas en cualquier reunión";
+    AdmissionClosedHint => "Closed: only the members who started together", "Cerrado: solo quienes empezaron juntos";
+    BackToGroups => "‹ All groups", "‹ Todos los grupos";
+    GroupActions => "Group actions", "Acciones del grupo";
+    AddMeeting => "Add meeting", "Añadir reunión";
+    EditGroup => "Edit group", "Editar grupo";
+    ExportIcs => "Export calendar (.ics)", "Exportar calendario (.ics)";
+    CalendarExported => "Calendar saved to {0}.", "Calendario guardado en {0}.";
+    Archive => "Archive", "Archivar";
+    Unarchive => "Unarchive", "Desarchivar";
+    ArchiveQuestion => "Archive this group? Its meetings leave your calendar; you can unarchive it later.", "¿Archivar este grupo? Sus reuniones saldrán de tu calendario; puedes desarchivarlo después.";
+    UnarchiveQuestion => "Bring this group back to your list and calendar?", "¿Devolver este grupo a tu lista y tu calendario?";
+    YesArchive => "Yes, archive", "Sí, archivar";
+    GroupArchived => "Group archived.", "Grupo archivado.";
+    GroupUnarchived => "Group back in your list.", "El grupo vuelve a tu lista.";
+    LeaveGroup => "Leave group", "Salir del grupo";
+    LeaveQuestion => "Leave this group? It disappears from this device's lists.", "¿Salir de este grupo? Desaparecerá de las listas de este dispositivo.";
+    YesLeave => "Yes, leave", "Sí, salir";
+    LeftGroup => "You left {0}.", "Saliste de {0}.";
+    About => "About", "Acerca del grupo";
+    PlannedSessions => "Planned sessions", "Sesiones previstas";
+    Place => "Place", "Lugar";
+    OnlineLink => "Online link", "Enlace en línea";
+    Guidelines => "Guidelines", "Acuerdos del grupo";
+    NoGuidelines => "No guidelines written yet.", "Aún no hay acuerdos escritos.";
+    Members => "Members and roles", "Miembros y funciones";
+    Meetings => "Meetings", "Reuniones";
+    NoSeries => "No meetings yet. Add the group's regular meeting with \"Add meeting\".", "Aún no hay reuniones. Añade la reunión habitual del grupo con «Añadir reunión».";
+    FromDate => "from {0}", "desde el {0}";
+    EditSeries => "Edit series", "Editar serie";
+    DeleteSeries => "Delete series", "Eliminar serie";
+    DeleteSeriesQuestion => "Delete this meeting series and all its dates?", "¿Eliminar esta serie de reuniones y todas sus fechas?";
+    SeriesDeleted => "Meeting series deleted.", "Serie de reuniones eliminada.";
+    CancelledMeetings => "Cancelled meetings", "Reuniones canceladas";
+    Restore => "Restore", "Restaurar";
+    MeetingRestored => "Meeting on {0} restored.", "Reunión del {0} restaurada.";
+
+    // Group form
+    GroupName => "Group name", "Nombre del grupo";
+    Purpose => "Purpose", "Propósito";
+    PurposeHint => "What the group is about, in a sentence or two.", "De qué trata el grupo, en una o dos frases.";
+    Kind => "Kind of group", "Tipo de grupo";
+    Admission => "Admission", "Admisión";
+    GroupLanguage => "Language of the meetings", "Idioma de las reuniones";
+    NotSet => "Not set", "Sin indicar";
+    MeetingPlace => "Meeting place", "Lugar de reunión";
+    GuidelinesHint => "The group's own agreements, shown to members when they join (confidentiality, no recording, …).", "Los acuerdos propios del grupo, que se muestran al unirse (confidencialidad, no grabar, …).";
+    SaveGroup => "Save group", "Guardar grupo";
+    GroupCreated => "Group created.", "Grupo creado.";
+    ChangesSaved => "Changes saved.", "Cambios guardados.";
+
+    // Calendar
+    Agenda => "Agenda", "Agenda";
+    CalendarViewLabel => "Calendar view", "Vista del calendario";
+    ChangeMonth => "Change month", "Cambiar de mes";
+    PreviousMonth => "Previous month", "Mes anterior";
+    NextMonth => "Next month", "Mes siguiente";
+    ThisMonth => "This month", "Este mes";
+    NoMeetingsThisMonth => "No meetings in {0}. Add a meeting with \"Add meeting\", or look at another month.", "No hay reuniones en {0}. Añade una con «Añadir reunión» o mira otro mes.";
+    NoMeetingsThisDay => "No meetings this day.", "No hay reuniones este día.";
+    OneMeeting => "1 meeting", "1 reunión";
+    ManyMeetings => "{0} meetings", "{0} reuniones";
+    MonthKeyboardHint => "Choose a day to see its meetings below. Arrow keys move between days.", "Elige un día para ver sus reuniones debajo. Las flechas mueven entre días.";
+    Cancelled => "Cancelled", "Cancelada";
+    Moved => "Moved", "Cambiada de fecha";
+    MoveMeeting => "Move", "Cambiar fecha";
+    CancelMeeting => "Cancel meeting", "Cancelar reunión";
+    CancelMeetingQuestion => "Cancel this one meeting? The rest of the series stays.", "¿Cancelar solo esta reunión? El resto de la serie se mantiene.";
+    YesCancelMeeting => "Yes, cancel it", "Sí, cancelarla";
+    MeetingCancelled => "Meeting on {0} cancelled.", "Reunión del {0} cancelada.";
+    MoveHint => "New date and time, on the meeting's own clock ({0}).", "Nueva fecha y hora, en la hora de la reunión ({0}).";
+    NewDate => "New date", "Nueva fecha";
+    NewTime => "New time", "Nueva hora";
+    MoveSave => "Move meeting", "Cambiar la reunión";
+    MeetingMoved => "Meeting moved.", "Reunión cambiada de fecha.";
+
+    // Series form
+    EditMeeting => "Edit meeting", "Editar reunión";
+    NeedGroupFirst => "Meetings belong to a group. Create your group first.", "Las reuniones pertenecen a un grupo. Crea primero tu grupo.";
+    Group => "Group", "Grupo";
+    MeetingTitle => "Meeting title", "Título de la reunión";
+    MeetingTitleExample => "Tuesday evening meeting", "Reunión del martes por la tarde";
+    FirstDate => "First date", "Primera fecha";
+    StartTime => "Start time", "Hora de inicio";
+    DurationMinutes => "Length (minutes)", "Duración (minutos)";
+    MeetingTimeZone => "Time zone of the meeting", "Zona horaria de la reunión";
+    Repeats => "Repeats", "Se repite";
+    RepeatOnce => "Does not repeat", "No se repite";
+    RepeatWeekly => "Every week on…", "Cada semana el…";
+    OnTheseDays => "On these days", "Estos días";
+    RepeatMonthlyWeekday => "Every month on a weekday (e.g. the second Tuesday)", "Cada mes un día de la semana (p. ej., el segundo martes)";
+    WhichWeek => "Which one", "Cuál";
+    Weekday => "Day of the week", "Día de la semana";
+    RepeatMonthlyDay => "Every month on a day number", "Cada mes en un número de día";
+    DayOfMonth => "Day of the month", "Día del mes";
+    RepeatCustom => "Keep the current rule", "Mantener la regla actual";
+    Ends => "Ends", "Termina";
+    EndsNever => "Never", "Nunca";
+    EndsOn => "On", "El";
+    LastDate => "Last date", "Última fecha";
+    EndsAfter => "After", "Después de";
+    NumberOfMeetings => "Number of meetings", "Número de reuniones";
+    RuleIncomplete => "Finish the choices above to see when it repeats.", "Completa las opciones de arriba para ver cuándo se repite.";
+    StartMoved => "{0} is not one of these dates, so the first meeting will be on {1}.", "El {0} no es una de estas fechas, así que la primera reunión será el {1}.";
+    HowPeopleAttend => "How people attend", "Cómo se asiste";
+    JoinLinkLabel => "Link to join", "Enlace para unirse";
+    PhoneToCall => "Phone number to call", "Número de teléfono para llamar";
+    MeetingAgenda => "Agenda (optional)", "Orden del día (opcional)";
+    SaveMeeting => "Save meeting", "Guardar reunión";
+    MeetingAdded => "Meeting added.", "Reunión añadida.";
+
+    // Contacts
+    AddContact => "Add contact", "Añadir contacto";
+    EditContact => "Edit contact", "Editar contacto";
+    AllContacts => "All contacts", "Todos los contactos";
+    NoContacts => "No contacts yet. Add the peers you exchanged details with at a meeting.", "Aún no hay contactos. Añade a los compañeros con quienes intercambiaste datos en una reunión.";
+    NoAvailability => "No availability given", "Sin disponibilidad indicada";
+    AvailabilityLine => "OK to contact: {0} ({1} time)", "Se le puede contactar: {0} (hora de {1})";
+    RemoveContactQuestion => "Remove this contact from this device?", "¿Quitar este contacto de este dispositivo?";
+    ContactRemoved => "{0} removed.", "{0} quitado de tus contactos.";
+    ContactAdded => "{0} added.", "{0} añadido a tus contactos.";
+    ContactSaved => "{0} saved.", "{0} guardado.";
+    ContactPseudonymHint => "As they introduce themselves in the group, e.g. \"Sam R.\".", "Como se presenta en el grupo, p. ej., «Ana R.».";
+    TheirTimeZone => "Their time zone", "Su zona horaria";
+    Phone => "Phone (optional)", "Teléfono (opcional)";
+    Link => "Link (optional)", "Enlace (opcional)";
+    MetIn => "Group", "Grupo";
+    NoGroup => "No group", "Sin grupo";
+    Note => "Note (optional)", "Nota (opcional)";
+    Availability => "When they are OK to be contacted", "Cuándo se le puede contactar";
+    AvailabilityHint => "Weekly times on their own clock. A time that ends before it starts runs past midnight.", "Horarios semanales en su propia hora. Un horario que termina antes de empezar pasa de la medianoche.";
+    NoAvailabilityYet => "No times yet.", "Aún no hay horarios.";
+    AddTime => "Add a time", "Añadir un horario";
+    RemoveTimeN => "Remove time {0}", "Quitar el horario {0}";
+    SaveContact => "Save contact", "Guardar contacto";
+
+    // Journal
+    JournalPrivate => "Private: your journal never leaves your own devices.", "Privado: tu diario nunca sale de tus propios dispositivos.";
+    NewEntry => "New entry", "Nueva entrada";
+    EditEntry => "Edit entry", "Editar entrada";
+    Mood => "Mood", "Estado de ánimo";
+    NoMood => "No mood", "Sin estado de ánimo";
+    Emotions => "Emotions", "Emociones";
+    WhatsOnYourMind => "What's on your mind?", "¿Qué tienes en mente?";
+    Tags => "Tags", "Etiquetas";
+    TagsHint => "Separate with commas, e.g. work, family.", "Sepáralas con comas, p. ej., trabajo, familia.";
+    SaveEntry => "Save entry", "Guardar entrada";
+    SaveChanges => "Save changes", "Guardar cambios";
+    CancelEditing => "Stop editing", "Dejar de editar";
+    EntrySaved => "Entry saved.", "Entrada guardada.";
+    EntryUpdated => "Entry updated.", "Entrada actualizada.";
+    EntryDeleted => "Entry deleted.", "Entrada eliminada.";
+    DeleteEntryQuestion => "Delete this entry for good?", "¿Eliminar esta entrada para siempre?";
+    MoodChartTitle => "Mood over the last 30 days", "Estado de ánimo en los últimos 30 días";
+    NoMoodsYet => "No moods recorded in the last 30 days. Pick a face above, or on Today, to start.", "No hay estados de ánimo en los últimos 30 días. Elige una cara arriba, o en Hoy, para empezar.";
+    MoodSummary => "Average mood {0} over {1} days", "Ánimo medio {0} en {1} días";
+    MoodSummaryOneDay => "Mood {0} on 1 day", "Ánimo {0} en 1 día";
+    MoodHighest => "highest {0} on {1}", "el más alto {0} el {1}";
+    MoodLowest => "lowest {0} on {1}", "el más bajo {0} el {1}";
+    SearchJournal => "Search the journal", "Buscar en el diario";
+    SearchPlaceholder => "Words to find", "Palabras que buscar";
+    Search => "Search", "Buscar";
+    NothingFound => "Nothing found for \"{0}\".", "No se encontró nada para «{0}».";
+    OneResult => "1 entry found", "1 entrada encontrada";
+    ManyResults => "{0} entries found", "{0} entradas encontradas";
+    Entries => "Entries", "Entradas";
+    ShowBy => "Show by", "Mostrar por";
+    ChangePeriod => "Change period", "Cambiar de periodo";
+    Earlier => "Earlier", "Antes";
+    Later => "Later", "Después";
+    NoEntriesDay => "No entries this day. Write one above — a mood or a single word counts.", "No hay entradas este día. Escribe una arriba: un estado de ánimo o una palabra cuentan.";
+    NoEntriesWeek => "No entries this week. Write one above — a mood or a single word counts.", "No hay entradas esta semana. Escribe una arriba: un estado de ánimo o una palabra cuentan.";
+    NoEntriesMonth => "No entries this month. Write one above — a mood or a single word counts.", "No hay entradas este mes. Escribe una arriba: un estado de ánimo o una palabra cuentan.";
+
+    // Settings
+    Profile => "Profile", "Perfil";
+    SaveProfile => "Save profile", "Guardar perfil";
+    ProfileSaved => "Profile saved.", "Perfil guardado.";
+    LanguageOfApp => "Language of Mutua", "Idioma de Mutua";
+    LanguageSaved => "Language changed.", "Idioma cambiado.";
+    LockTitle => "Lock", "Bloqueo";
+    LockHint => "Close your data until you unlock it again, e.g. before lending this device.", "Cierra tus datos hasta que vuelvas a desbloquearlos, p. ej., antes de prestar este dispositivo.";
+    LockNow => "Lock now", "Bloquear ahora";
+    ExportTitle => "Export your data", "Exportar tus datos";
+    ExportHint => "Everything in one JSON file, plus one calendar (.ics) per group, in a folder you choose.", "Todo en un archivo JSON, más un calendario (.ics) por grupo, en la carpeta que elijas.";
+    ExportButton => "Choose a folder and export", "Elegir carpeta y exportar";
+    Exporting => "Exporting…", "Exportando…";
+    ExportDone => "Export finished: {0} files written.", "Exportación terminada: {0} archivos escritos.";
+    DeleteEverythingTitle => "Delete everything", "Eliminar todo";
+    DeleteEverythingHint => "Removes all your groups, meetings, contacts and journal from this device. This cannot be undone; export first if you may want them later.", "Elimina todos tus grupos, reuniones, contactos y diario de este dispositivo. No se puede deshacer; exporta antes si puedes necesitarlos.";
+    DeleteEverything => "Delete everything…", "Eliminar todo…";
+    TypePseudonymToConfirm => "To confirm, type your pseudonym: {0}", "Para confirmar, escribe tu seudónimo: {0}";
+    DeleteEverythingFinal => "Delete everything now", "Eliminar todo ahora";
+    KeepMyData => "Keep my data", "Conservar mis datos";
+    VersionLine => "Mutua version {0}", "Mutua versión {0}";
+
+    // Errors typed by the member (shown next to the field)
+    ErrPseudonymEmpty => "Enter a pseudonym, such as a first name and an initial.", "Escribe un seudónimo, como un nombre y una inicial.";
+    ErrPassphraseShort => "The passphrase needs at least {0} characters.", "La contraseña necesita al menos {0} caracteres.";
+    ErrPassphraseMismatch => "The two passphrases are not the same.", "Las dos contraseñas no coinciden.";
+    ErrPassphraseEmpty => "Enter your passphrase.", "Escribe tu contraseña.";
+    ErrWrongPassphrase => "That passphrase is not the right one. Check it and try again.", "Esa contraseña no es la correcta. Revísala e inténtalo de nuevo.";
+    ErrGroupName => "Give the group a name.", "Ponle un nombre al grupo.";
+    ErrPlannedSessions => "Enter a number of sessions from 1 to 200.", "Escribe un número de sesiones entre 1 y 200.";
+    ErrUrl => "Enter a web link that starts with https://", "Escribe un enlace web que empiece por https://";
+    ErrTitle => "Give the meeting a title.", "Ponle un título a la reunión.";
+    ErrChooseGroup => "Choose a group.", "Elige un grupo.";
+    ErrDate => "Enter a date (year-month-day).", "Escribe una fecha (año-mes-día).";
+    ErrTime => "Enter a time (hours:minutes).", "Escribe una hora (horas:minutos).";
+    ErrDuration => "Enter a length from 5 to 1440 minutes.", "Escribe una duración entre 5 y 1440 minutos.";
+    ErrMonthDay => "Enter a day of the month from 1 to 31.", "Escribe un día del mes entre 1 y 31.";
+    ErrCount => "Enter how many meetings (1 or more).", "Escribe cuántas reuniones (1 o más).";
+    ErrWeekdays => "Choose at least one day of the week.", "Elige al menos un día de la semana.";
+    ErrUntilBeforeStart => "The last date is before the first meeting.", "La última fecha es anterior a la primera reunión.";
+    ErrPlace => "An in-person meeting needs a place.", "Una reunión presencial necesita un lugar.";
+    ErrLink => "An online meeting needs a link.", "Una reunión en línea necesita un enlace.";
+    ErrPhone => "A phone meeting needs a number to call.", "Una reunión por teléfono necesita un número al que llamar.";
+    ErrWindow => "Time {0} needs a start and an end (hours:minutes).", "El horario {0} necesita un inicio y un fin (horas:minutos).";
+    ErrEmptyEntry => "Write something, or choose a mood or an emotion.", "Escribe algo, o elige un estado de ánimo o una emoción.";
+    ErrConfirmPseudonym => "Type your pseudonym exactly as shown.", "Escribe tu seudónimo exactamente como aparece.";
+
+    // Error kinds, before a message from the core
+    KindNotFound => "Not found", "No encontrado";
+    KindInvalid => "Please check", "Revisa los datos";
+    KindLocked => "Mutua is locked. Unlock it to continue.", "Mutua está bloqueada. Desbloquéala para continuar.";
+    KindStorage => "Could not read or write the data on this device", "No se pudieron leer o escribir los datos en este dispositivo";
+    KindInternal => "Something went wrong", "Algo salió mal";
+
+    // Relative times
+    HappeningNow => "happening now", "en curso";
+    StartingNow => "starting now", "empieza ahora";
+    InMinutes => "in {0} min", "en {0} min";
+    InHours => "in {0} h", "en {0} h";
+    Tomorrow => "tomorrow", "mañana";
+    InDays => "in {0} days", "en {0} días";
+
+    // Rules in words
+    RuleOnce => "Does not repeat", "No se repite";
+    RuleWeekly => "Every week on {0}", "Cada semana: {0}";
+    RuleWeeklyNoDays => "Every week — choose at least one day", "Cada semana: elige al menos un día";
+    RuleMonthlyWeekday => "Every month on the {0} {1}", "Cada mes, el {0} {1}";
+    RuleMonthlyDay => "Every month on day {0}", "Cada mes, el día {0}";
+    RuleCustom => "Repeats by the rule {0}", "Se repite según la regla {0}";
+    RuleUntil => ", until {0}", ", hasta el {0}";
+    RuleOnceCount => ", once", ", una vez";
+    RuleCount => ", {0} times", ", {0} veces";
+    And => "and", "y";
+
+    // Meeting formats
+    FormatInPerson => "In person", "Presencial";
+    FormatOnline => "Online", "En línea";
+    FormatHybrid => "Hybrid (in person and online)", "Híbrida (presencial y en línea)";
+    FormatPhone => "By phone", "Por teléfono";
+}
+
+/// Fills `{0}`, `{1}`, … in `template` with `values`.
+pub fn fill(template: &str, values: &[&str]) -> String {
+    let mut out = template.to_owned();
+    for (index, value) in values.iter().enumerate() {
+        out = out.replace(&format!("{{{index}}}"), value);
+    }
+    out
+}
+
+/// `1 meeting` / `3 meetings`: `one` for 1, `many` (with `{0}`) otherwise.
+pub fn plural(count: u32, one: Key, many: Key, lang: Lang) -> String {
+    if count == 1 {
+        text(one, lang).to_owned()
+    } else {
+        fill(text(many, lang), &[&count.to_string()])
+    }
+}
+
+const WEEKDAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const WEEKDAYS_ES: [&str; 7] = [
+    "lunes",
+    "martes",
+    "miércoles",
+    "jueves",
+    "viernes",
+    "sábado",
+    "domingo",
+];
+const WEEKDAYS_SHORT_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const WEEKDAYS_SHORT_ES: [&str; 7] = ["lun", "mar", "mié", "jue", "vie", "sáb", "dom"];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_ES: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+const MONTHS_SHORT_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const MONTHS_SHORT_ES: [&str; 12] = [
+    "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sept", "oct", "nov", "dic",
+];
+
+pub fn weekday_name(day: Weekday, lang: Lang) -> &'static str {
+    let index = day.num_days_from_monday() as usize;
+    match lang {
+        Lang::En => WEEKDAYS_EN[index],
+        Lang::Es => WEEKDAYS_ES[index],
+    }
+}
+
+pub fn weekday_short(day: Weekday, lang: Lang) -> &'static str {
+    let index = day.num_days_from_monday() as usize;
+    match lang {
+        Lang::En => WEEKDAYS_SHORT_EN[index],
+        Lang::Es => WEEKDAYS_SHORT_ES[index],
+    }
+}
+
+fn month_name(date: NaiveDate, lang: Lang) -> &'static str {
+    let index = date.month0() as usize;
+    match lang {
+        Lang::En => MONTHS_EN[index],
+        Lang::Es => MONTHS_ES[index],
+    }
+}
+
+fn month_short(date: NaiveDate, lang: Lang) -> &'static str {
+    let index = date.month0() as usize;
+    match lang {
+        Lang::En => MONTHS_SHORT_EN[index],
+        Lang::Es => MONTHS_SHORT_ES[index],
+    }
+}
+
+/// `Tuesday 10 February 2026` / `martes, 10 de febrero de 2026`.
+pub fn date_long(date: NaiveDate, lang: Lang) -> String {
+    let day = weekday_name(date.weekday(), lang);
+    match lang {
+        Lang::En => format!(
+            "{day} {} {} {}",
+            date.day(),
+            month_name(date, lang),
+            date.year()
+        ),
+        Lang::Es => format!(
+            "{day}, {} de {} de {}",
+            date.day(),
+            month_name(date, lang),
+            date.year()
+        ),
+    }
+}
+
+/// `10 February 2026` / `10 de febrero de 2026`.
+pub fn date_plain(date: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{} {} {}", date.day(), month_name(date, lang), date.year()),
+        Lang::Es => format!(
+            "{} de {} de {}",
+            date.day(),
+            month_name(date, lang),
+            date.year()
+        ),
+    }
+}
+
+/// `Tue 10 Feb` / `mar 10 feb`.
+pub fn date_short(date: NaiveDate, lang: Lang) -> String {
+    format!(
+        "{} {} {}",
+        weekday_short(date.weekday(), lang),
+        date.day(),
+        month_short(date, lang)
+    )
+}
+
+/// `10 Feb` / `10 feb`.
+pub fn day_month(date: NaiveDate, lang: Lang) -> String {
+    format!("{} {}", date.day(), month_short(date, lang))
+}
+
+/// `February 2026` / `febrero de 2026`.
+pub fn month_year(date: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{} {}", month_name(date, lang), date.year()),
+        Lang::Es => format!("{} de {}", month_name(date, lang), date.year()),
+    }
+}
+
+/// The five moods in words, 1 (very low) to 5 (very good).
+pub fn mood_word(mood: u8, lang: Lang) -> &'static str {
+    match (mood, lang) {
+        (1, Lang::En) => "Very low",
+        (1, Lang::Es) => "Muy mal",
+        (2, Lang::En) => "Low",
+        (2, Lang::Es) => "Mal",
+        (3, Lang::En) => "Okay",
+        (3, Lang::Es) => "Regular",
+        (4, Lang::En) => "Good",
+        (4, Lang::Es) => "Bien",
+        (_, Lang::En) => "Very good",
+        (_, Lang::Es) => "Muy bien",
+    }
+}
+
+/// The suggested emotions, stored in English.
+pub const EMOTIONS: [&str; 16] = [
+    "calm",
+    "hopeful",
+    "grateful",
+    "proud",
+    "connected",
+    "joyful",
+    "tired",
+    "anxious",
+    "sad",
+    "lonely",
+    "angry",
+    "ashamed",
+    "guilty",
+    "afraid",
+    "overwhelmed",
+    "numb",
+];
+
+/// An emotion's label; one typed elsewhere (not in the list) shows as it was written.
+pub fn emotion_label(name: &str, lang: Lang) -> String {
+    let (en, es) = match name {
+        "calm" => ("calm", "en calma"),
+        "hopeful" => ("hopeful", "esperanzado/a"),
+        "grateful" => ("grateful", "agradecido/a"),
+        "proud" => ("proud", "orgulloso/a"),
+        "connected" => ("connected", "acompañado/a"),
+        "joyful" => ("joyful", "alegre"),
+        "tired" => ("tired", "cansado/a"),
+        "anxious" => ("anxious", "ansioso/a"),
+        "sad" => ("sad", "triste"),
+        "lonely" => ("lonely", "solo/a"),
+        "angry" => ("angry", "enfadado/a"),
+        "ashamed" => ("ashamed", "avergonzado/a"),
+        "guilty" => ("guilty", "culpable"),
+        "afraid" => ("afraid", "con miedo"),
+        "overwhelmed" => ("overwhelmed", "desbordado/a"),
+        "numb" => ("numb", "insensible"),
+        other => return other.to_owned(),
+    };
+    match lang {
+        Lang::En => en.to_owned(),
+        Lang::Es => es.to_owned(),
+    }
+}
+
+/// A member's role ("member", "facilitator", "co-host", "service:secretary") in words.
+pub fn role_label(role: &str, lang: Lang) -> String {
+    let known = |role: &str| -> Option<(&'static str, &'static str)> {
+        Some(match role {
+            "member" => ("member", "miembro"),
+            "facilitator" => ("facilitator", "facilitador/a"),
+            "co-host" => ("co-host", "coanfitrión/a"),
+            "secretary" => ("secretary", "secretaría"),
+            "treasurer" => ("treasurer", "tesorería"),
+            "chair" => ("chair", "coordinación"),
+            "greeter" => ("greeter", "bienvenida"),
+            _ => return None,
+        })
+    };
+    let pick = |pair: (&'static str, &'static str)| match lang {
+        Lang::En => pair.0,
+        Lang::Es => pair.1,
+    };
+    if let Some(service) = role.strip_prefix("service:") {
+        let name = known(service).map_or_else(|| service.to_owned(), |pair| pick(pair).to_owned());
+        return match lang {
+            Lang::En => format!("service: {name}"),
+            Lang::Es => format!("servicio: {name}"),
+        };
+    }
+    known(role).map_or_else(|| role.to_owned(), |pair| pick(pair).to_owned())
+}
+
+pub fn format_name(format: MeetingFormat, lang: Lang) -> &'static str {
+    text(
+        match format {
+            MeetingFormat::InPerson => Key::FormatInPerson,
+            MeetingFormat::Online => Key::FormatOnline,
+            MeetingFormat::Hybrid => Key::FormatHybrid,
+            MeetingFormat::Phone => Key::FormatPhone,
+        },
+        lang,
+    )
+}
+
+/// Languages offered for a group's meetings.
+pub const GROUP_LANGUAGES: [&str; 7] = ["es", "en", "pt", "fr", "it", "ca", "de"];
+
+/// A language code in words (`es` → "Spanish" / "español"); unknown codes as written.
+pub fn language_name(code: &str, lang: Lang) -> String {
+    let (en, es) = match code {
+        "es" => ("Spanish", "español"),
+        "en" => ("English", "inglés"),
+        "pt" => ("Portuguese", "portugués"),
+        "fr" => ("French", "francés"),
+        "it" => ("Italian", "italiano"),
+        "ca" => ("Catalan", "catalán"),
+        "de" => ("German", "alemán"),
+        other => return other.to_owned(),
+    };
+    match lang {
+        Lang::En => en.to_owned(),
+        Lang::Es => es.to_owned(),
+    }
+}
+
+/// "second" / "segundo", for "the second Tuesday".
+pub fn nth_name(nth: Nth, lang: Lang) -> &'static str {
+    match (nth, lang) {
+        (Nth::First, Lang::En) => "first",
+        (Nth::First, Lang::Es) => "primer",
+        (Nth::Second, Lang::En) => "second",
+        (Nth::Second, Lang::Es) => "segundo",
+        (Nth::Third, Lang::En) => "third",
+        (Nth::Third, Lang::Es) => "tercer",
+        (Nth::Fourth, Lang::En) => "fourth",
+        (Nth::Fourth, Lang::Es) => "cuarto",
+        (Nth::Last, Lang::En) => "last",
+        (Nth::Last, Lang::Es) => "último",
+    }
+}
+
+/// `A`, `A and B`, `A, B and C`.
+fn join_words(words: &[&str], lang: Lang) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} {} {last}", rest.join(", "), text(Key::And, lang)),
+    }
+}
+
+/// A rule in words: "Every month on the second Tuesday, 10 times".
+pub fn describe_rule(rule: &Rule, lang: Lang) -> String {
+    let mut out = match &rule.repeat {
+        Repeat::Once => return text(Key::RuleOnce, lang).to_owned(),
+        Repeat::Weekly { days } => {
+            let names: Vec<&str> = crate::recurrence::WEEKDAYS
+                .iter()
+                .zip(days)
+                .filter(|(_, on)| **on)
+                .map(|(day, _)| weekday_name(*day, lang))
+                .collect();
+            if names.is_empty() {
+                return text(Key::RuleWeeklyNoDays, lang).to_owned();
+            }
+            fill(text(Key::RuleWeekly, lang), &[&join_words(&names, lang)])
+        }
+        Repeat::MonthlyWeekday { nth, weekday } => fill(
+            text(Key::RuleMonthlyWeekday, lang),
+            &[nth_name(*nth, lang), weekday_name(*weekday, lang)],
+        ),
+        Repeat::MonthlyDay { day } => fill(text(Key::RuleMonthlyDay, lang), &[&day.to_string()]),
+        Repeat::Custom(rule) => fill(text(Key::RuleCustom, lang), &[rule]),
+    };
+    match rule.ends {
+        Ends::Never => {}
+        Ends::On(date) => out.push_str(&fill(
+            text(Key::RuleUntil, lang),
+            &[&date_plain(date, lang)],
+        )),
+        Ends::After(1) => out.push_str(text(Key::RuleOnceCount, lang)),
+        Ends::After(count) => {
+            out.push_str(&fill(text(Key::RuleCount, lang), &[&count.to_string()]))
+        }
+    }
+    out
+}
+
+/// "in 25 min", "in 3 h" (under a day), "tomorrow", "in 2 days" (by calendar days on the
+/// viewer's clock), or "happening now".
+pub fn relative_until(
+    now: DateTime<Utc>,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    (today, day): (NaiveDate, NaiveDate),
+    lang: Lang,
+) -> String {
+    if now >= start && now < end {
+        return text(Key::HappeningNow, lang).to_owned();
+    }
+    let minutes = (start - now).num_minutes();
+    if minutes < 1 {
+        return text(Key::StartingNow, lang).to_owned();
+    }
+    if minutes < 60 {
+        return fill(text(Key::InMinutes, lang), &[&minutes.to_string()]);
+    }
+    let hours = (minutes + 30) / 60;
+    if hours < 24 {
+        return fill(text(Key::InHours, lang), &[&hours.to_string()]);
+    }
+    match (day - today).num_days() {
+        ..=1 => text(Key::Tomorrow, lang).to_owned(),
+        days => fill(text(Key::InDays, lang), &[&days.to_string()]),
+    }
+}
+
+/// An error from the shell in words. English messages from the core are kept (they say what
+/// to change); in Spanish they follow a translated description of the kind of problem.
+pub fn error_text(error: &ApiError, lang: Lang) -> String {
+    let kind = match error.kind {
+        ErrorKind::WrongPassphrase => return text(Key::ErrWrongPassphrase, lang).to_owned(),
+        ErrorKind::Locked => return text(Key::KindLocked, lang).to_owned(),
+        ErrorKind::NotFound => Key::KindNotFound,
+        ErrorKind::InvalidInput => Key::KindInvalid,
+        ErrorKind::Storage => Key::KindStorage,
+        ErrorKind::Internal => Key::KindInternal,
+    };
+    let message = sentence(&error.message);
+    match (lang, message.is_empty()) {
+        (_, true) => format!("{}.", text(kind, lang)),
+        (Lang::En, false) if error.kind == ErrorKind::InvalidInput => message,
+        (_, false) => format!("{}: {message}", text(kind, lang)),
+    }
+}
+
+/// A message as a sentence: capital first letter, final full stop.
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?', '…']) {
+        out.push('.');
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::{Duration, NaiveDate, TimeZone, Weekday};
+
+    use super::*;
+
+    #[test]
+    fn both_languages_have_every_text_and_the_same_holes() {
+        for key in ALL_KEYS {
+            let (en, es) = (text(*key, Lang::En), text(*key, Lang::Es));
+            assert!(!en.is_empty() && !es.is_empty(), "{key:?} is empty");
+            for hole in ["{0}", "{1}"] {
+                assert_eq!(en.contains(hole), es.contains(hole), "{key:?}: {hole}");
+            }
+        }
+    }
+
+    #[test]
+    fn rules_in_words() {
+        let second_tuesday = Rule::parse(Some("FREQ=MONTHLY;BYDAY=2TU"));
+        assert_eq!(
+            describe_rule(&second_tuesday, Lang::En),
+            "Every month on the second Tuesday"
+        );
+        assert_eq!(
+            describe_rule(&second_tuesday, Lang::Es),
+            "Cada mes, el segundo martes"
+        );
+        let weekly = Rule::parse(Some("FREQ=WEEKLY;BYDAY=MO,TH;UNTIL=20270101T235959"));
+        assert_eq!(
+            describe_rule(&weekly, Lang::En),
+            "Every week on Monday and Thursday, until 1 January 2027"
+        );
+        let count = Rule::parse(Some("FREQ=MONTHLY;BYMONTHDAY=15;COUNT=10"));
+        assert_eq!(
+            describe_rule(&count, Lang::Es),
+            "Cada mes, el día 15, 10 veces"
+        );
+        assert_eq!(describe_rule(&Rule::once(), Lang::En), "Does not repeat");
+    }
+
+    #[test]
+    fn dates_in_words() {
+        let date = NaiveDate::from_ymd_opt(2026, 2, 10).unwrap();
+        assert_eq!(date_long(date, Lang::En), "Tuesday 10 February 2026");
+        assert_eq!(date_long(date, Lang::Es), "martes, 10 de febrero de 2026");
+        assert_eq!(date_short(date, Lang::Es), "mar 10 feb");
+        assert_eq!(weekday_name(Weekday::Sun, Lang::Es), "domingo");
+    }
+
+    #[test]
+    fn time_until_a_meeting() {
+        let now = Utc.with_ymd_and_hms(2026, 2, 8, 18, 0, 0).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 2, 8).unwrap();
+        let at = |hours: i64| {
+            let start = now + Duration::hours(hours);
+            let span = (start, start + Duration::minutes(90));
+            relative_until(
+                now,
+                span,
+                (today, (start + Duration::hours(1)).date_naive()),
+                Lang::En,
+            )
+        };
+        assert_eq!(at(3), "in 3 h");
+        assert_eq!(at(49), "in 2 days");
+        assert_eq!(at(-1), "happening now");
+    }
+
+    #[test]
+    fn errors_in_words() {
+        let error = ApiError::new(
+            ErrorKind::InvalidInput,
+            "a group name needs 1 to 80 characters",
+        );
+        assert_eq!(
+            error_text(&error, Lang::En),
+            "A group name needs 1 to 80 characters."
+        );
+        assert_eq!(
+            error_text(&error, Lang::Es),
+            "Revisa los datos: A group name needs 1 to 80 characters."
+        );
+        let wrong = ApiError::new(ErrorKind::WrongPassphrase, "");
+        assert!(error_text(&wrong, Lang::Es).starts_with("Esa contraseña"));
+    }
+}
