@@ -281,7 +281,8 @@ pub async fn boot(ui: Ui) {
         });
     } else if !state.unlocked {
         // The profile is sealed until unlocked: speak the language it was last shown in.
-        if let Some(lang) = clock::remembered_language() {
+        let chosen = state.language.as_deref().map(Lang::from_code);
+        if let Some(lang) = chosen.or_else(clock::remembered_language) {
             ui.lang.set(lang);
         }
         ui.phase.set(Phase::Locked {

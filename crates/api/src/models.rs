@@ -15,6 +15,10 @@ pub struct SessionState {
     pub protection: Option<Protection>,
     /// Whether an OS keychain answered on this device (offered on first run if so).
     pub keychain_available: bool,
+    /// The language the member chose, kept beside the encrypted store so that the unlock
+    /// screen can already speak it.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ const INFO: &str = "info";
 const PROFILE_KEY: &str = "profile";
 const LEFT_GROUPS: &str = "left_groups";
 pub const LANGUAGES: &[&str] = &["en", "es"];
+pub(crate) const LANGUAGE_FILE: &str = "language";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -88,8 +89,39 @@ impl Mutua {
                 LANGUAGES.join(", ")
             )));
         }
-        let language = language.map(str::to_owned);
-        self.update_profile(|p| p.language = language)
+        let chosen = language.map(str::to_owned);
+        self.update_profile(|p| p.language = chosen)?;
+        self.remember_language(language)
+    }
+
+    /// Keeps the language in a small plain file beside the database, the one setting readable
+    /// while the data is locked (the unlock screen speaks it). It reveals only "en" or "es".
+    fn remember_language(&self, language: Option<&str>) -> Result<()> {
+        let Some(dir) = self.data_dir() else {
+            return Ok(());
+        };
+        let path = dir.join(LANGUAGE_FILE);
+        match language {
+            Some(lang) => crate::fsutil::write_atomically(&path, lang.as_bytes()),
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&path, e)),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Brings the language file in line with the profile (which may have changed on another
+    /// device); called when the data is opened.
+    pub(crate) fn refresh_remembered_language(&self) -> Result<()> {
+        let language = self.profile().ok().and_then(|p| p.language);
+        self.remember_language(language.as_deref())
+    }
+
+    /// The language last chosen for the data in `dir`, readable without unlocking.
+    pub fn remembered_language(dir: &std::path::Path) -> Option<String> {
+        let text = std::fs::read_to_string(dir.join(LANGUAGE_FILE)).ok()?;
+        let lang = text.trim();
+        LANGUAGES.contains(&lang).then(|| lang.to_owned())
     }
 
     /// The member's own time zone, used for journal dates and "who can I reach now".
@@ -182,5 +214,31 @@ mod tests {
             m.profile().expect("profile").language.as_deref(),
             Some("es")
         );
+    }
+
+    #[test]
+    fn the_language_is_readable_while_locked() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cheap = crate::unlock::KdfParams {
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+        };
+        let mut m = Mutua::init_with_kdf(
+            dir.path(),
+            "Ana G.",
+            crate::NewProtection::Passphrase("long enough"),
+            cheap,
+        )
+        .expect("init");
+        assert_eq!(Mutua::remembered_language(dir.path()), None);
+        m.set_language(Some("es")).expect("language");
+        drop(m);
+        assert_eq!(
+            Mutua::remembered_language(dir.path()).as_deref(),
+            Some("es")
+        );
+        Mutua::destroy(dir.path()).expect("destroy");
+        assert_eq!(Mutua::remembered_language(dir.path()), None);
     }
 }

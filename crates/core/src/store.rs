@@ -106,7 +106,10 @@ impl Mutua {
             .ok_or_else(|| Error::DatabaseDamaged("keyinfo.json is missing".into()))?;
         let key = info.unlock(unlock)?;
         let conn = open_connection(Some(&dir.join(DB_FILE)), &key, false)?;
-        Mutua::load(conn, Some(dir.to_path_buf()))
+        let mutua = Mutua::load(conn, Some(dir.to_path_buf()))?;
+        // Only a convenience for the next unlock screen: never a reason not to open.
+        let _ = mutua.refresh_remembered_language();
+        Ok(mutua)
     }
 
     /// A replica that lives only in memory: for tests and previews. Still encrypted, still
@@ -130,6 +133,7 @@ impl Mutua {
             "mutua.db-wal",
             "mutua.db-shm",
             crate::unlock::KEYINFO_FILE,
+            crate::profile::LANGUAGE_FILE,
         ] {
             match std::fs::remove_file(dir.join(file)) {
                 Ok(()) => {}

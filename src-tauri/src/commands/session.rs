@@ -40,6 +40,7 @@ pub async fn session_state<R: Runtime>(app: AppHandle<R>) -> Result<SessionState
                 .ok()
                 .map(convert::protection),
             keychain_available: state.keychain_available(),
+            language: Mutua::remembered_language(&state.data_dir),
         })
     })
     .await

@@ -122,6 +122,8 @@ fn a_locked_store_answers_locked_until_the_right_passphrase() {
     let state: SessionState = h.ok("session_state", Value::Null);
     assert!(state.initialised && !state.unlocked);
     assert_eq!(state.protection, Some(Protection::Passphrase));
+    // The unlock screen can speak the member's language before anything is decrypted.
+    assert_eq!(state.language.as_deref(), Some("es"));
     for (cmd, request) in [
         ("profile", Value::Null),
         ("today", Value::Null),
