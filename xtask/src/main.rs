@@ -10,7 +10,7 @@
 //! | `cargo xtask build-ui`       | builds `mutua-ui` to wasm and assembles `ui/dist`          |
 //! | `cargo xtask test`           | setup, build-ui, fmt, clippy, tests, e2e; a summary at the end |
 //! | `cargo xtask e2e [--keep-open]` | setup, build-ui, the app, then the E2E suite under Xvfb |
-//! | `cargo xtask run [--app]`    | the CLI's guided demo, or the desktop app                  |
+//! | `cargo xtask run [--demo]`   | the desktop app, or the CLI's guided demo                  |
 //! | `cargo xtask bench`          | not yet (exit 2)                                           |
 
 mod ctx;
@@ -42,8 +42,9 @@ commands:
                        tauri-driver + WebKitWebDriver under Xvfb); screenshots go to
                        <target>/e2e/shots. --keep-open: no time limit, your $DISPLAY if set,
                        and the app stays open at the end until you press Enter
-  run [ARGS...]        setup, then the CLI's guided demo (`mutua demo ARGS...`)
-  run --app [ARGS...]  setup, build-ui, then the desktop app (`mutua-app`)
+  run [ARGS...]        setup, build-ui, then the desktop app (`mutua-app`); with no
+                       display to open a window on, the terminal tour instead
+  run --demo [ARGS...] setup, then the CLI's guided demo (`mutua demo ARGS...`)
   bench                benchmarks (not yet)
   help                 this text
 
@@ -146,14 +147,19 @@ fn no_extra_args(command: &str, rest: &[OsString]) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask run [--app] [--] [ARGS...]`: everything but a leading `--app` (and one `--`
-/// separator) is passed through to the program.
+/// `cargo xtask run [--demo] [--] [ARGS...]`: everything but a leading `--demo` (or the old
+/// `--app`) and one `--` separator is passed through to the program.
 fn run(rest: Vec<OsString>) -> Result<ExitCode> {
-    let mut app = false;
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    let mut app = true;
     let mut pass = Vec::new();
     let mut options_done = false;
     for arg in rest {
-        if !options_done && arg == "--app" {
+        if !options_done && arg == "--demo" {
+            app = false;
+        } else if !options_done && arg == "--app" {
             app = true;
         } else if !options_done && arg == "--" {
             options_done = true;
@@ -163,18 +169,24 @@ fn run(rest: Vec<OsString>) -> Result<ExitCode> {
         }
     }
 
+    if app && !has_display {
+        println!(
+            "No display to open the app's window on (DISPLAY is not set): showing the terminal \
+             tour instead. On a desktop, `cargo xtask run` opens the app."
+        );
+        app = false;
+    }
     let ctx = Ctx::new()?;
     let tools = setup::setup(&ctx)?;
     let mut cmd = ctx.cargo();
     if app {
-        // The desktop skeleton embeds ui/dist, which must exist before src-tauri compiles.
+        // The app embeds ui/dist, which must exist before src-tauri compiles.
         ui::build_ui(&ctx, &tools, true)?;
         cmd.args(["run", "-p", "mutua-app", "--features", "custom-protocol"]);
         if !pass.is_empty() {
             cmd.arg("--").args(&pass);
         }
     } else {
-        // Until the desktop app is finished, `run` means the CLI's guided demo.
         cmd.args(["run", "-p", "mutua-cli", "--bin", "mutua", "--", "demo"])
             .args(&pass);
     }

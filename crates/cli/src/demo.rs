@@ -78,7 +78,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         }
     }
     println!(
-        "That is Mutua from a terminal. Try `mutua --help`, or `cargo xtask run --app` for the desktop app."
+        "That is Mutua from a terminal. Try `mutua --help`, or `cargo xtask run` for the desktop app."
     );
     match args.keep {
         Some(dir) => println!(
