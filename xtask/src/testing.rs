@@ -174,7 +174,11 @@ pub fn test(ctx: &Ctx) -> ExitCode {
             cmd.env("PROPTEST_CASES", "1000");
             println!("  PROPTEST_CASES=1000");
         }
-        ctx::run(&mut cmd, "See the failing tests above").map(|()| Outcome::Ok)
+        ctx::run(&mut cmd, "See the failing tests above")?;
+        // The UI is not a default member (it ships as wasm), but its logic tests run natively.
+        let mut ui = ctx.cargo();
+        ui.args(["test", "--locked", "-p", "mutua-ui", "--lib"]);
+        ctx::run(&mut ui, "See the failing UI tests above").map(|()| Outcome::Ok)
     });
     runner.phase("e2e", || e2e(ctx));
 
