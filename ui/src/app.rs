@@ -142,7 +142,9 @@ pub struct Ui {
 
 impl Ui {
     fn new() -> Ui {
-        let lang = clock::system_language();
+        // Start in the language last shown (so the Effect that remembers the current language
+        // does not overwrite it before `boot` asks the shell), else the system's.
+        let lang = clock::remembered_language().unwrap_or_else(clock::system_language);
         let today = clock::today_in(&clock::system_time_zone().unwrap_or_default());
         Ui {
             lang: RwSignal::new(lang),
