@@ -20,7 +20,7 @@ pub fn init(dir: &Path, out: Out, args: InitArgs) -> Result<()> {
     // Check the settings before asking for a passphrase: nothing is created on bad input.
     let tz = match &args.tz {
         Some(tz) => crate::parse::tz(tz)?.name().to_owned(),
-        None => session::system_tz().name().to_owned(),
+        None => mutua_core::time::system_time_zone().name().to_owned(),
     };
     mutua_core::profile::check_pseudonym(&args.name)?;
     if let Some(lang) = &args.language

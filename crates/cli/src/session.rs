@@ -60,13 +60,5 @@ pub fn viewer_tz(mutua: Option<&Mutua>, flag: Option<&str>) -> Result<Tz> {
     {
         return Ok(tz);
     }
-    Ok(system_tz())
-}
-
-pub fn system_tz() -> Tz {
-    std::env::var("TZ")
-        .ok()
-        .or_else(|| iana_time_zone::get_timezone().ok())
-        .and_then(|name| name.parse().ok())
-        .unwrap_or(Tz::UTC)
+    Ok(mutua_core::time::system_time_zone())
 }

@@ -23,10 +23,16 @@ pub fn parse_text(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// The zone this device is in, or UTC when the system does not say.
-pub fn system_time_zone() -> String {
+/// The IANA zone this device is set to (`TZ` first, then the system's setting), or UTC when
+/// neither names a zone the time zone database knows. The one place every front end asks.
+pub fn system_time_zone() -> chrono_tz::Tz {
     std::env::var("TZ")
         .ok()
-        .filter(|tz| tz.parse::<chrono_tz::Tz>().is_ok())
-        .unwrap_or_else(|| "UTC".to_owned())
+        .and_then(|name| name.parse().ok())
+        .or_else(|| {
+            iana_time_zone::get_timezone()
+                .ok()
+                .and_then(|name| name.parse().ok())
+        })
+        .unwrap_or(chrono_tz::Tz::UTC)
 }

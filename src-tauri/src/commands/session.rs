@@ -65,7 +65,9 @@ pub async fn setup<R: Runtime>(
         };
         // `init` refuses a directory that already holds data, before touching anything.
         let mut store = Mutua::init(dir, &request.pseudonym, protection)?;
-        let time_zone = request.time_zone.unwrap_or_else(system_time_zone);
+        let time_zone = request
+            .time_zone
+            .unwrap_or_else(|| mutua_core::time::system_time_zone().name().to_owned());
         let configured = (|| {
             store.set_time_zone(&time_zone)?;
             if let Some(language) = request.language.as_deref() {
@@ -88,14 +90,6 @@ pub async fn setup<R: Runtime>(
         }
     })
     .await
-}
-
-/// The zone this computer is set to, if it is one the time zone database knows; else UTC.
-fn system_time_zone() -> String {
-    iana_time_zone::get_timezone()
-        .ok()
-        .filter(|name| parse_tz(name).is_ok())
-        .unwrap_or_else(|| "UTC".to_owned())
 }
 
 /// Opens the data (Argon2id makes this take about a tenth of a second). Unlocking data that
