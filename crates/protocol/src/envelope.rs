@@ -169,9 +169,15 @@ impl Envelope {
         if !self.verify(sender) {
             return Err(OpenError::BadSignature);
         }
+        self.decrypt_unverified(key)
+    }
+
+    /// Decrypts without knowing the sender yet. Only for reading a new device's introduction
+    /// (which names its signing key); the caller must [`Envelope::verify`] against that key
+    /// before trusting or applying anything inside.
+    pub fn decrypt_unverified(&self, key: &EpochKey) -> Result<Vec<u8>, OpenError> {
         let bound = self.header.bound();
-        let cipher = XChaCha20Poly1305::new(&Key::from(key.content_key()));
-        cipher
+        XChaCha20Poly1305::new(&Key::from(key.content_key()))
             .decrypt(
                 &XNonce::from(self.header.nonce),
                 Payload {
