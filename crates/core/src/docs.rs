@@ -48,6 +48,11 @@ impl Docs {
             .ok_or_else(|| Error::document(id, "vanished from the cache"))
     }
 
+    /// This device's Automerge actor, as stored in `change.actor`.
+    pub fn actor_bytes(&self) -> Vec<u8> {
+        self.actor.to_bytes().to_vec()
+    }
+
     pub fn forget(&mut self, id: &DocId) {
         self.loaded.remove(id);
     }

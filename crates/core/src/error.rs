@@ -64,6 +64,22 @@ pub enum Error {
     ChangeFileDamaged(String),
     #[error("the system random number generator failed: {0}")]
     Random(String),
+    #[error("Mutua is locked: unlock it first")]
+    Locked,
+    #[error("relay unreachable: {0}")]
+    RelayUnreachable(String),
+    #[error("the relay's answer was damaged or not from a Mutua relay: {0}")]
+    RelayGarbled(String),
+    #[error("the relay refused: {0}")]
+    RelayRefused(String),
+    #[error("this invitation has expired: ask for a new one")]
+    InvitationExpired,
+    #[error("{0}")]
+    InvitationInvalid(String),
+    #[error("you were removed from \"{0}\": nothing new from this group reaches this device")]
+    RemovedFromGroup(String),
+    #[error("{0}")]
+    NotAllowed(String),
 }
 
 impl Error {

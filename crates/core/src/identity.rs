@@ -52,6 +52,18 @@ impl DeviceIdentity {
         self.agreement.to_bytes()
     }
 
+    pub(crate) fn signing_key(&self) -> SigningKey {
+        self.signing.clone()
+    }
+
+    pub fn signing_public(&self) -> [u8; 32] {
+        self.signing.verifying_key().to_bytes()
+    }
+
+    pub fn agreement_public(&self) -> [u8; 32] {
+        PublicKey::from(&self.agreement).to_bytes()
+    }
+
     pub fn signing_public_hex(&self) -> String {
         hex::encode(self.signing.verifying_key().to_bytes())
     }
