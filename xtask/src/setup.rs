@@ -22,6 +22,7 @@ const APT_PACKAGES: &[&str] = &[
     "xauth",
     "webkit2gtk-driver",
     "imagemagick",
+    "postgresql",
 ];
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
