@@ -45,7 +45,10 @@ fn count(view: &serde_json::Value, table: &str) -> usize {
 }
 
 fn say(who: &Mutex<Mutua>, group: &str, text: &str) {
-    with(who, |m| m.send_to_group(group, NewMessage::text(text)).expect("send"));
+    with(who, |m| {
+        m.send_to_group(group, NewMessage::text(text))
+            .expect("send")
+    });
 }
 
 fn scenario(storage: RelayStorage, db_file: Option<std::path::PathBuf>) {
@@ -68,7 +71,10 @@ fn scenario(storage: RelayStorage, db_file: Option<std::path::PathBuf>) {
         .id
     });
     for who in [&b, &c] {
-        let code = with(&a, |m| m.create_invite(&g, InviteMode::InPerson).expect("invite")).code;
+        let code = with(&a, |m| {
+            m.create_invite(&g, InviteMode::InPerson).expect("invite")
+        })
+        .code;
         with(who, |m| m.accept_invite(&code).expect("accept"));
     }
     for who in [&a, &b, &c, &a] {
@@ -124,10 +130,21 @@ fn scenario(storage: RelayStorage, db_file: Option<std::path::PathBuf>) {
     say(&a, &g, "After the removal QX-SECRET");
     sync(&client, &a);
     sync(&client, &b);
-    assert!(shared(&b)["message"].to_string().contains("After the removal QX-SECRET"));
+    assert!(
+        shared(&b)["message"]
+            .to_string()
+            .contains("After the removal QX-SECRET")
+    );
     let report = sync_once(&c, &client, &|_| {}).expect("sync");
-    assert!(report.notices.iter().any(|n| n.contains("removed")), "{report:?}");
-    assert!(!shared(&c)["message"].to_string().contains("After the removal"));
+    assert!(
+        report.notices.iter().any(|n| n.contains("removed")),
+        "{report:?}"
+    );
+    assert!(
+        !shared(&c)["message"]
+            .to_string()
+            .contains("After the removal")
+    );
 
     // The relay's logs, and its database file, hold no plaintext.
     let logs = relay.logs();
@@ -142,7 +159,15 @@ fn scenario(storage: RelayStorage, db_file: Option<std::path::PathBuf>) {
         assert!(stored.len() > 100_000, "the database file was read");
     }
     for secret in [
-        "Sunflower", "Bereavement", "QXA", "QXB", "QXC", "QX-A", "QX-C", "QX-SECRET", "Tuesday",
+        "Sunflower",
+        "Bereavement",
+        "QXA",
+        "QXB",
+        "QXC",
+        "QX-A",
+        "QX-C",
+        "QX-SECRET",
+        "Tuesday",
     ] {
         assert!(
             !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),

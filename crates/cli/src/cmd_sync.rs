@@ -18,16 +18,29 @@ pub fn sync(m: Mutua, out: Out, args: SyncArgs) -> Result<()> {
         m.set_relay_url(Some(relay))?;
     }
     let Some(relay) = m.relay_url()? else {
-        bail!("no relay is set: run `mutua sync --relay https://…` once (ask your group who runs one)");
+        bail!(
+            "no relay is set: run `mutua sync --relay https://…` once (ask your group who runs one)"
+        );
     };
     let client = RelayClient::new(&relay)?;
     let replica = Mutex::new(m);
     // Progress goes to stderr so `--json` output stays clean.
     let progress = |p: Progress| match p {
-        Progress::Syncing { groups_done, groups, received, sent } => {
-            eprintln!("syncing: group {}/{groups}, {received} received, {sent} sent", groups_done + 1);
+        Progress::Syncing {
+            groups_done,
+            groups,
+            received,
+            sent,
+        } => {
+            eprintln!(
+                "syncing: group {}/{groups}, {received} received, {sent} sent",
+                groups_done + 1
+            );
         }
-        Progress::Failed { message, retry_in_secs } => {
+        Progress::Failed {
+            message,
+            retry_in_secs,
+        } => {
             eprintln!("sync failed: {message} (retrying in {retry_in_secs} s)");
         }
         Progress::Waiting => eprintln!("up to date; waiting for changes (Ctrl-C to stop)"),
@@ -81,8 +94,16 @@ pub fn sync(m: Mutua, out: Out, args: SyncArgs) -> Result<()> {
 
 pub fn invite(m: &mut Mutua, out: Out, command: InviteCommand) -> Result<()> {
     match command {
-        InviteCommand::Create { group, remote, no_qr } => {
-            let mode = if remote { InviteMode::Remote } else { InviteMode::InPerson };
+        InviteCommand::Create {
+            group,
+            remote,
+            no_qr,
+        } => {
+            let mode = if remote {
+                InviteMode::Remote
+            } else {
+                InviteMode::InPerson
+            };
             let invitation = m.create_invite(&group, mode)?;
             out.emit(&invitation, || {
                 let how = match mode {
@@ -142,7 +163,9 @@ pub fn invite(m: &mut Mutua, out: Out, command: InviteCommand) -> Result<()> {
             m.approve_join(&invite, &member)?;
             out.done(
                 &serde_json::json!({ "approved": member }),
-                format!("Approved {member}; they get the group's keys with your next `mutua sync`."),
+                format!(
+                    "Approved {member}; they get the group's keys with your next `mutua sync`."
+                ),
             )
         }
         InviteCommand::Decline { member, invite } => {

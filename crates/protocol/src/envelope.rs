@@ -98,12 +98,16 @@ impl TryFrom<WireEnvelope> for Envelope {
 pub enum OpenError {
     #[error("the envelope's signature does not match its sender: it was forged or altered")]
     BadSignature,
-    #[error("the envelope cannot be decrypted with this key: it was altered or sealed with another key")]
+    #[error(
+        "the envelope cannot be decrypted with this key: it was altered or sealed with another key"
+    )]
     Undecryptable,
 }
 
 impl Envelope {
     /// Encrypts `plaintext` under `key` and signs the result with `signer`. The nonce is random.
+    /// (The first five arguments are the header's fields, each of its own type.)
+    #[allow(clippy::too_many_arguments)]
     pub fn seal(
         space: SpaceId,
         doc: DocTag,

@@ -15,7 +15,11 @@ use crate::error::{Error, Result};
 
 /// Checks a relay URL as a member typed it.
 pub fn check_relay_url(url: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid(format!("\"{url}\" is not a relay address: {why}")));
+    let bad = |why: &str| {
+        Err(Error::invalid(format!(
+            "\"{url}\" is not a relay address: {why}"
+        )))
+    };
     let rest = if let Some(rest) = url.strip_prefix("https://") {
         rest
     } else if let Some(rest) = url.strip_prefix("http://") {
@@ -69,9 +73,12 @@ impl From<RelayError> for Error {
             RelayError::Garbled(why) => Error::RelayGarbled(why),
             RelayError::Refused { code, message, .. } => Error::RelayRefused(match code {
                 ErrorCode::QuotaExceeded => {
-                    "the relay's storage for this group is full; ask whoever runs it for more room".into()
+                    "the relay's storage for this group is full; ask whoever runs it for more room"
+                        .into()
                 }
-                ErrorCode::RateLimited => "the relay asks to slow down; sync will retry shortly".into(),
+                ErrorCode::RateLimited => {
+                    "the relay asks to slow down; sync will retry shortly".into()
+                }
                 ErrorCode::Unauthorized => {
                     "the relay does not recognise this group's key (was it reset?)".into()
                 }
@@ -88,7 +95,9 @@ pub struct RelayClient {
 
 impl std::fmt::Debug for RelayClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RelayClient").field("base", &self.base).finish()
+        f.debug_struct("RelayClient")
+            .field("base", &self.base)
+            .finish()
     }
 }
 
@@ -97,10 +106,30 @@ impl std::fmt::Debug for RelayClient {
 pub trait Transport {
     /// The relay's address, as this device's state about it is keyed.
     fn base(&self) -> &str;
-    fn open_space(&self, space: &SpaceId, token: &Token, epoch: u32) -> std::result::Result<SpaceInfo, RelayError>;
-    fn sync(&self, space: &SpaceId, token: &Token, request: &SyncRequest) -> std::result::Result<SyncResponse, RelayError>;
-    fn rekey(&self, space: &SpaceId, token: &Token, rekey: &Rekey) -> std::result::Result<SpaceInfo, RelayError>;
-    fn rekeys(&self, space: &SpaceId, token: &Token, after: u32) -> std::result::Result<Rekeys, RelayError>;
+    fn open_space(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        epoch: u32,
+    ) -> std::result::Result<SpaceInfo, RelayError>;
+    fn sync(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        request: &SyncRequest,
+    ) -> std::result::Result<SyncResponse, RelayError>;
+    fn rekey(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        rekey: &Rekey,
+    ) -> std::result::Result<SpaceInfo, RelayError>;
+    fn rekeys(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        after: u32,
+    ) -> std::result::Result<Rekeys, RelayError>;
     fn wait(&self, request: &WaitRequest) -> std::result::Result<WaitResponse, RelayError>;
 }
 
@@ -141,19 +170,23 @@ impl RelayClient {
                 .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
                 .body(mutua_protocol::encode(body));
         }
-        let resp = req.send().map_err(|e| RelayError::Unreachable(describe(&e)))?;
+        let resp = req
+            .send()
+            .map_err(|e| RelayError::Unreachable(describe(&e)))?;
         let status = resp.status();
         let retry_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let bytes = resp
-            .bytes()
-            .map_err(|e| RelayError::Unreachable(format!("the connection dropped: {}", describe(&e))))?;
+        let bytes = resp.bytes().map_err(|e| {
+            RelayError::Unreachable(format!("the connection dropped: {}", describe(&e)))
+        })?;
         if status.is_success() {
             return mutua_protocol::decode(&bytes).map_err(|e| {
-                RelayError::Garbled(format!("the relay's answer could not be read ({e}); is this a Mutua relay?"))
+                RelayError::Garbled(format!(
+                    "the relay's answer could not be read ({e}); is this a Mutua relay?"
+                ))
             });
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
@@ -170,15 +203,32 @@ impl RelayClient {
         }
     }
 
-    pub fn put_checkpoint(&self, space: &SpaceId, token: &Token, checkpoint: &Envelope) -> std::result::Result<SpaceInfo, RelayError> {
-        self.send(reqwest::Method::PUT, &paths::checkpoints(space), Some(token), Some(checkpoint))
+    pub fn put_checkpoint(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        checkpoint: &Envelope,
+    ) -> std::result::Result<SpaceInfo, RelayError> {
+        self.send(
+            reqwest::Method::PUT,
+            &paths::checkpoints(space),
+            Some(token),
+            Some(checkpoint),
+        )
     }
 
-
-    pub fn checkpoints(&self, space: &SpaceId, token: &Token) -> std::result::Result<Checkpoints, RelayError> {
-        self.send::<(), _>(reqwest::Method::GET, &paths::checkpoints(space), Some(token), None)
+    pub fn checkpoints(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+    ) -> std::result::Result<Checkpoints, RelayError> {
+        self.send::<(), _>(
+            reqwest::Method::GET,
+            &paths::checkpoints(space),
+            Some(token),
+            None,
+        )
     }
-
 }
 
 impl Transport for RelayClient {
@@ -186,29 +236,65 @@ impl Transport for RelayClient {
         &self.base
     }
 
-    fn open_space(&self, space: &SpaceId, token: &Token, epoch: u32) -> std::result::Result<SpaceInfo, RelayError> {
+    fn open_space(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        epoch: u32,
+    ) -> std::result::Result<SpaceInfo, RelayError> {
         let body = OpenSpace {
             epoch,
             token_hash: token.hash(),
         };
-        self.send(reqwest::Method::PUT, &paths::space(space), Some(token), Some(&body))
+        self.send(
+            reqwest::Method::PUT,
+            &paths::space(space),
+            Some(token),
+            Some(&body),
+        )
     }
 
-
-    fn sync(&self, space: &SpaceId, token: &Token, request: &SyncRequest) -> std::result::Result<SyncResponse, RelayError> {
-        self.send(reqwest::Method::POST, &paths::sync(space), Some(token), Some(request))
+    fn sync(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        request: &SyncRequest,
+    ) -> std::result::Result<SyncResponse, RelayError> {
+        self.send(
+            reqwest::Method::POST,
+            &paths::sync(space),
+            Some(token),
+            Some(request),
+        )
     }
 
-
-    fn rekey(&self, space: &SpaceId, token: &Token, rekey: &Rekey) -> std::result::Result<SpaceInfo, RelayError> {
-        self.send(reqwest::Method::POST, &paths::rekey(space), Some(token), Some(rekey))
+    fn rekey(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        rekey: &Rekey,
+    ) -> std::result::Result<SpaceInfo, RelayError> {
+        self.send(
+            reqwest::Method::POST,
+            &paths::rekey(space),
+            Some(token),
+            Some(rekey),
+        )
     }
 
-
-    fn rekeys(&self, space: &SpaceId, token: &Token, after: u32) -> std::result::Result<Rekeys, RelayError> {
-        self.send::<(), _>(reqwest::Method::GET, &paths::rekeys(space, after), Some(token), None)
+    fn rekeys(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        after: u32,
+    ) -> std::result::Result<Rekeys, RelayError> {
+        self.send::<(), _>(
+            reqwest::Method::GET,
+            &paths::rekeys(space, after),
+            Some(token),
+            None,
+        )
     }
-
 
     fn wait(&self, request: &WaitRequest) -> std::result::Result<WaitResponse, RelayError> {
         self.send(reqwest::Method::POST, paths::WAIT, None, Some(request))
@@ -233,7 +319,13 @@ mod tests {
     fn relay_urls_are_checked() {
         assert!(check_relay_url("https://relay.example.org").is_ok());
         assert!(check_relay_url("http://192.168.1.20:8787/").is_ok());
-        for bad in ["relay.example.org", "ftp://x", "https://", "https://user:pw@x", "https://a b"] {
+        for bad in [
+            "relay.example.org",
+            "ftp://x",
+            "https://",
+            "https://user:pw@x",
+            "https://a b",
+        ] {
             assert!(check_relay_url(bad).is_err(), "{bad}");
         }
     }

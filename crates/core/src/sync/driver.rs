@@ -44,10 +44,18 @@ impl Replica for Mutex<Option<Mutua>> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Progress {
-    Syncing { groups_done: usize, groups: usize, received: usize, sent: usize },
+    Syncing {
+        groups_done: usize,
+        groups: usize,
+        received: usize,
+        sent: usize,
+    },
     Waiting,
     Done(SyncReport),
-    Failed { message: String, retry_in_secs: u64 },
+    Failed {
+        message: String,
+        retry_in_secs: u64,
+    },
 }
 
 /// What a round did.
@@ -67,7 +75,11 @@ pub struct SyncReport {
 }
 
 /// One round with `client`'s relay for every group and pending invitation.
-pub fn sync_once<R: Replica, C: Transport>(replica: &R, client: &C, progress: &dyn Fn(Progress)) -> Result<SyncReport> {
+pub fn sync_once<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    progress: &dyn Fn(Progress),
+) -> Result<SyncReport> {
     let relay = client.base().to_owned();
     let mut report = SyncReport::default();
     // Invitations first: an approval received now lets the new group sync in this same round.
@@ -92,7 +104,9 @@ pub fn sync_once<R: Replica, C: Transport>(replica: &R, client: &C, progress: &d
             Ok(()) => {}
             Err(e) if is_unreachable(&e) => return Err(e),
             Err(Error::RemovedFromGroup(name)) => {
-                report.notices.push(format!("you were removed from \"{name}\""));
+                report
+                    .notices
+                    .push(format!("you were removed from \"{name}\""));
             }
             Err(e) => {
                 let name = replica.with(|m| {
@@ -116,7 +130,11 @@ fn is_unreachable(e: &Error) -> bool {
     matches!(e, Error::RelayUnreachable(_))
 }
 
-fn exchange_invite<R: Replica, C: Transport>(replica: &R, client: &C, ex: &crate::sync::remote::InviteExchange) -> Result<Vec<String>> {
+fn exchange_invite<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    ex: &crate::sync::remote::InviteExchange,
+) -> Result<Vec<String>> {
     if ex.since.is_none() {
         client.open_space(&ex.space, &ex.token, 0)?;
     }
@@ -131,23 +149,30 @@ fn exchange_invite<R: Replica, C: Transport>(replica: &R, client: &C, ex: &crate
     replica.with(|m| m.absorb_invite(ex, &response.envelopes, response.position))
 }
 
-fn sync_space<R: Replica, C: Transport>(replica: &R, client: &C, space: &SpaceId, report: &mut SyncReport) -> Result<()> {
+fn sync_space<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    space: &SpaceId,
+    report: &mut SyncReport,
+) -> Result<()> {
     // Each pass sends one request; a space with much to send or fetch takes several.
     for _ in 0..10_000 {
         let plan: SpacePlan = replica.with(|m| m.plan_space(client.base(), space))?;
         if let Some(rekey) = &plan.rekey {
-            let old = plan
-                .previous_token
-                .as_ref()
-                .ok_or_else(|| Error::DatabaseDamaged("the key before a removal is missing".into()))?;
+            let old = plan.previous_token.as_ref().ok_or_else(|| {
+                Error::DatabaseDamaged("the key before a removal is missing".into())
+            })?;
             if plan.open {
                 open(client, &plan, old, rekey.epoch - 1)?;
             }
             match client.rekey(space, old, rekey) {
                 Ok(_) => {}
                 // Posted before, and the answer was lost: the relay is at this epoch already.
-                Err(RelayError::Refused { code: ErrorCode::Conflict | ErrorCode::TokenRevoked, epoch: Some(e), .. })
-                    if e == rekey.epoch => {}
+                Err(RelayError::Refused {
+                    code: ErrorCode::Conflict | ErrorCode::TokenRevoked,
+                    epoch: Some(e),
+                    ..
+                }) if e == rekey.epoch => {}
                 Err(e) => return Err(e.into()),
             }
             replica.with(|m| m.rekey_posted(space))?;
@@ -158,11 +183,17 @@ fn sync_space<R: Replica, C: Transport>(replica: &R, client: &C, space: &SpaceId
         }
         let response = match client.sync(space, &plan.token, &plan.request) {
             Ok(r) => r,
-            Err(RelayError::Refused { code: ErrorCode::TokenRevoked, .. }) => {
+            Err(RelayError::Refused {
+                code: ErrorCode::TokenRevoked,
+                ..
+            }) => {
                 catch_up_keys(replica, client, space, plan.epoch)?;
                 continue;
             }
-            Err(RelayError::Refused { code: ErrorCode::NotFound, .. }) => {
+            Err(RelayError::Refused {
+                code: ErrorCode::NotFound,
+                ..
+            }) => {
                 // The relay lost the space (a reset or a new relay): start over there.
                 replica.with(|m| m.forget_relay_state(client.base(), space))?;
                 continue;
@@ -186,18 +217,33 @@ fn sync_space<R: Replica, C: Transport>(replica: &R, client: &C, space: &SpaceId
             }
         }
     }
-    Err(Error::invalid("sync did not settle after many rounds; it will try again later"))
+    Err(Error::invalid(
+        "sync did not settle after many rounds; it will try again later",
+    ))
 }
 
-fn open<C: Transport>(client: &C, plan: &SpacePlan, token: &mutua_protocol::Token, epoch: u32) -> Result<()> {
+fn open<C: Transport>(
+    client: &C,
+    plan: &SpacePlan,
+    token: &mutua_protocol::Token,
+    epoch: u32,
+) -> Result<()> {
     match client.open_space(&plan.space, token, epoch) {
         Ok(_) => Ok(()),
-        Err(RelayError::Refused { code: ErrorCode::TokenRevoked, .. }) => Ok(()),
+        Err(RelayError::Refused {
+            code: ErrorCode::TokenRevoked,
+            ..
+        }) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
-fn catch_up_keys<R: Replica, C: Transport>(replica: &R, client: &C, space: &SpaceId, epoch: u32) -> Result<()> {
+fn catch_up_keys<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    space: &SpaceId,
+    epoch: u32,
+) -> Result<()> {
     let token = replica
         .with(|m| m.token_for_epoch(space, epoch))?
         .ok_or_else(|| Error::DatabaseDamaged("this group's key is missing".into()))?;
@@ -216,9 +262,12 @@ fn catch_up_keys<R: Replica, C: Transport>(replica: &R, client: &C, space: &Spac
         })?;
         return Err(Error::RemovedFromGroup(name));
     }
-    let now = replica.with(|m| Ok(crate::sync::space::load_space(&m.conn, space)?.map(|s| s.epoch)))?;
+    let now =
+        replica.with(|m| Ok(crate::sync::space::load_space(&m.conn, space)?.map(|s| s.epoch)))?;
     if now == Some(epoch) {
-        return Err(Error::RelayRefused("a key change for this group could not be verified".into()));
+        return Err(Error::RelayRefused(
+            "a key change for this group could not be verified".into(),
+        ));
     }
     Ok(())
 }
@@ -226,7 +275,13 @@ fn catch_up_keys<R: Replica, C: Transport>(replica: &R, client: &C, space: &Spac
 /// Syncs until `stop` is set: a round, then a long-poll until something changes on the relay
 /// (or `nudge` is set by a local change), then another round. Unreachable relays are retried
 /// with backoff; every outcome is reported through `progress`.
-pub fn watch<R: Replica, C: Transport>(replica: &R, client: &C, stop: &AtomicBool, nudge: &AtomicBool, progress: &dyn Fn(Progress)) {
+pub fn watch<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    stop: &AtomicBool,
+    nudge: &AtomicBool,
+    progress: &dyn Fn(Progress),
+) {
     let mut backoff = 1u64;
     while !stop.load(Ordering::Relaxed) {
         nudge.store(false, Ordering::Relaxed);

@@ -74,7 +74,10 @@ pub struct JoinRequest {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Joined {
     /// In-person code: this device is in the group now.
-    Joined { group_id: String, group_name: String },
+    Joined {
+        group_id: String,
+        group_name: String,
+    },
     /// Remote code: the request goes out with the next sync and waits for a facilitator.
     Requested { group_name: String, relay: String },
 }
@@ -109,7 +112,10 @@ pub(crate) enum Code {
 
 impl Code {
     pub fn to_text(&self) -> String {
-        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(mutua_protocol::encode(self)))
+        format!(
+            "{PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(mutua_protocol::encode(self))
+        )
     }
 
     pub fn parse(text: &str) -> Result<Code> {
@@ -193,7 +199,11 @@ impl Mutua {
     /// Lists this device in the group's roster (done once, when the group first syncs).
     fn add_own_device_to_roster(&mut self, group_id: &str) -> Result<()> {
         let signing = hex::encode(self.identity.signing_public());
-        let record = space::device_record(&self.member_id, &self.identity.agreement_public(), "creator");
+        let record = space::device_record(
+            &self.member_id,
+            &self.identity.agreement_public(),
+            "creator",
+        );
         self.change_doc(
             &DocId::GroupMeta {
                 group: group_id.to_owned(),
@@ -242,7 +252,11 @@ impl Mutua {
                 space: space.id,
                 naming: *space.naming.as_bytes(),
                 epoch: space.epoch,
-                keys: space.keys.iter().map(|(e, k)| (*e, *k.as_bytes())).collect(),
+                keys: space
+                    .keys
+                    .iter()
+                    .map(|(e, k)| (*e, *k.as_bytes()))
+                    .collect(),
                 anchors: self.anchors_for(&space)?,
                 invite: id.clone(),
                 secret,
@@ -264,14 +278,20 @@ impl Mutua {
             "mode": match mode { InviteMode::InPerson => "in_person", InviteMode::Remote => "remote" },
             "expires_at": expiry_text(expires.timestamp()),
         });
-        self.change_doc(&space.meta_doc(), |tx| amjson::write_record(tx, INVITES, &id, &record))?;
+        self.change_doc(&space.meta_doc(), |tx| {
+            amjson::write_record(tx, INVITES, &id, &record)
+        })?;
         self.conn.execute(
             "INSERT INTO invitation (id, group_id, mode, secret, expires_at, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 id,
                 group.id,
-                if mode == InviteMode::InPerson { "in_person" } else { "remote" },
+                if mode == InviteMode::InPerson {
+                    "in_person"
+                } else {
+                    "remote"
+                },
                 secret.to_vec(),
                 expiry_text(expires.timestamp()),
                 crate::time::now_text()
@@ -310,13 +330,20 @@ impl Mutua {
                 if let Some(existing) = space::space_for_group(&self.conn, &group_id)?
                     && !existing.removed
                 {
-                    return Err(Error::invalid(format!("you are already in \"{group_name}\"")));
+                    return Err(Error::invalid(format!(
+                        "you are already in \"{group_name}\""
+                    )));
                 }
                 let signing = self.identity.signing_public();
                 let agreement = self.identity.agreement_public();
                 let proof_key = invite_keys(&secret).signing;
                 let proof = proof_key
-                    .sign(&Intro::proof_bytes(&space_id, &self.member_id, &signing, &agreement))
+                    .sign(&Intro::proof_bytes(
+                        &space_id,
+                        &self.member_id,
+                        &signing,
+                        &agreement,
+                    ))
                     .to_bytes()
                     .to_vec();
                 let intro = Intro {
@@ -331,7 +358,10 @@ impl Mutua {
                     group_id: group_id.clone(),
                     naming: NamingKey::from_bytes(naming),
                     epoch,
-                    keys: keys.into_iter().map(|(e, k)| (e, EpochKey::from_bytes(k))).collect(),
+                    keys: keys
+                        .into_iter()
+                        .map(|(e, k)| (e, EpochKey::from_bytes(k)))
+                        .collect(),
                     removed: false,
                     intro: Some(mutua_protocol::encode(&intro)),
                     anchors,
@@ -342,12 +372,19 @@ impl Mutua {
                 }
                 self.write_own_roster_entry(&group_id, &format!("invite:{invite}"))?;
                 space::save_space(&self.conn, &space)?;
-                self.conn.execute("DELETE FROM left_group WHERE group_id = ?1", [&group_id])?;
+                self.conn
+                    .execute("DELETE FROM left_group WHERE group_id = ?1", [&group_id])?;
                 self.record_joining(&invite, &group_name, "joined", "")?;
-                Ok(Joined::Joined { group_id, group_name })
+                Ok(Joined::Joined {
+                    group_id,
+                    group_name,
+                })
             }
             Code::Remote {
-                group_name, invite, relay, ..
+                group_name,
+                invite,
+                relay,
+                ..
             } => {
                 if self.relay_url()?.is_none() {
                     self.set_relay_url(Some(&relay))?;
@@ -373,7 +410,13 @@ impl Mutua {
         Ok(out)
     }
 
-    fn record_joining(&self, invite: &str, group_name: &str, state: &str, code: &str) -> Result<()> {
+    fn record_joining(
+        &self,
+        invite: &str,
+        group_name: &str,
+        state: &str,
+        code: &str,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT INTO joining (invite_id, code, group_name, state, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (invite_id) DO UPDATE SET state = excluded.state",
@@ -439,7 +482,9 @@ impl Mutua {
         let roles: Vec<Role> = roles
             .and_then(|r| serde_json::from_str(&r).ok())
             .unwrap_or_default();
-        Ok(roles.iter().any(|r| matches!(r, Role::Facilitator | Role::CoHost)))
+        Ok(roles
+            .iter()
+            .any(|r| matches!(r, Role::Facilitator | Role::CoHost)))
     }
 
     pub(crate) fn group_left_or_removed(&self, group_id: &str) -> Result<bool> {

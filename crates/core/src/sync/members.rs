@@ -56,7 +56,10 @@ pub(crate) fn pending_rekey(conn: &Connection, space: &SpaceId) -> Result<Option
         Some(hex_text) => {
             let bytes = hex::decode(hex_text)
                 .map_err(|_| Error::DatabaseDamaged("a pending rekey is malformed".into()))?;
-            Ok(Some(mutua_protocol::decode(&bytes).map_err(|e| Error::DatabaseDamaged(e.to_string()))?))
+            Ok(Some(
+                mutua_protocol::decode(&bytes)
+                    .map_err(|e| Error::DatabaseDamaged(e.to_string()))?,
+            ))
         }
         None => Ok(None),
     }
@@ -80,7 +83,11 @@ impl Mutua {
             joined_at: crate::time::now_text(),
         };
         let record = crate::groups::to_record(&member)?;
-        let device = space::device_record(member_id, agreement, &format!("approved:{}", self.member_id));
+        let device = space::device_record(
+            member_id,
+            agreement,
+            &format!("approved:{}", self.member_id),
+        );
         let signing_hex = hex::encode(signing);
         self.change_doc(
             &DocId::GroupMeta {
@@ -109,7 +116,9 @@ impl Mutua {
             .collect();
         let member_id = lookup::resolve("member", member, &candidates)?;
         if member_id == self.member_id {
-            return Err(Error::invalid("to leave a group yourself, use leave instead of remove"));
+            return Err(Error::invalid(
+                "to leave a group yourself, use leave instead of remove",
+            ));
         }
         let removed = members
             .into_iter()
@@ -121,7 +130,8 @@ impl Mutua {
         let space = self.ensure_space(&group.id)?;
         if pending_rekey(&self.conn, &space.id)?.is_some() {
             return Err(Error::NotAllowed(
-                "the previous removal has not reached the relay yet: sync first, then remove".into(),
+                "the previous removal has not reached the relay yet: sync first, then remove"
+                    .into(),
             ));
         }
         let new_epoch = space.epoch + 1;
@@ -158,10 +168,14 @@ impl Mutua {
             if device.removed_epoch.is_some_and(|e| e <= new_epoch) {
                 continue;
             }
-            wrapped.push((*tag, crypto::seal_to(&device.agreement, &ctx, new_key.as_bytes())?));
+            wrapped.push((
+                *tag,
+                crypto::seal_to(&device.agreement, &ctx, new_key.as_bytes())?,
+            ));
         }
         wrapped.sort_by_key(|(tag, _)| *tag);
-        let previous = crypto::seal_with(new_key.as_bytes(), &ctx, space.current_key()?.as_bytes())?;
+        let previous =
+            crypto::seal_with(new_key.as_bytes(), &ctx, space.current_key()?.as_bytes())?;
         let body = mutua_protocol::encode(&RekeyBody {
             epoch: new_epoch,
             by: self.identity.signing_public(),
@@ -177,7 +191,11 @@ impl Mutua {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO space_key (space_id, epoch, key) VALUES (?1, ?2, ?3)",
-            params![space.id.as_bytes().to_vec(), new_epoch, new_key.as_bytes().to_vec()],
+            params![
+                space.id.as_bytes().to_vec(),
+                new_epoch,
+                new_key.as_bytes().to_vec()
+            ],
         )?;
         tx.execute(
             "UPDATE space SET epoch = ?2 WHERE id = ?1",
@@ -211,14 +229,24 @@ impl Mutua {
                 continue;
             }
             if rekey.epoch != epoch + 1 {
-                return Err(Error::invalid("the relay skipped a key change; try again later"));
+                return Err(Error::invalid(
+                    "the relay skipped a key change; try again later",
+                ));
             }
             let Ok(signed) = mutua_protocol::decode::<SignedRekey>(&rekey.sealed) else {
-                self.note_event(Some(&space.group_id), "rejected_rekey", "a key change was malformed and was ignored")?;
+                self.note_event(
+                    Some(&space.group_id),
+                    "rejected_rekey",
+                    "a key change was malformed and was ignored",
+                )?;
                 return Ok(true);
             };
             let Ok(body) = mutua_protocol::decode::<RekeyBody>(&signed.body) else {
-                self.note_event(Some(&space.group_id), "rejected_rekey", "a key change was malformed and was ignored")?;
+                self.note_event(
+                    Some(&space.group_id),
+                    "rejected_rekey",
+                    "a key change was malformed and was ignored",
+                )?;
                 return Ok(true);
             };
             // Only a facilitator's or co-host's device, known to the roster, may rotate.
@@ -241,22 +269,38 @@ impl Mutua {
             let ctx = context(space_id, rekey.epoch);
             let Some((_, sealed)) = body.wrapped.iter().find(|(t, _)| *t == my_tag) else {
                 let tx = self.conn.transaction()?;
-                tx.execute("UPDATE space SET removed = 1 WHERE id = ?1", [space_id.as_bytes().to_vec()])?;
-                tables::event(&tx, Some(&space.group_id), "removed", "you were removed from this group")?;
+                tx.execute(
+                    "UPDATE space SET removed = 1 WHERE id = ?1",
+                    [space_id.as_bytes().to_vec()],
+                )?;
+                tables::event(
+                    &tx,
+                    Some(&space.group_id),
+                    "removed",
+                    "you were removed from this group",
+                )?;
                 tx.commit()?;
                 return Ok(false);
             };
             let Some(key) = crypto::open_from(&self.identity.agreement_secret(), &ctx, sealed)
                 .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
             else {
-                self.note_event(Some(&space.group_id), "rejected_rekey", "a key change could not be opened")?;
+                self.note_event(
+                    Some(&space.group_id),
+                    "rejected_rekey",
+                    "a key change could not be opened",
+                )?;
                 return Ok(true);
             };
             let new_key = EpochKey::from_bytes(key);
             // The previous key must be the one we hold: a consistency check on the chain.
             let previous = crypto::open_with(new_key.as_bytes(), &ctx, &body.previous);
             if previous.as_deref() != Some(current.as_bytes().as_slice()) {
-                self.note_event(Some(&space.group_id), "rejected_rekey", "a key change did not follow the key this device holds")?;
+                self.note_event(
+                    Some(&space.group_id),
+                    "rejected_rekey",
+                    "a key change did not follow the key this device holds",
+                )?;
                 return Ok(true);
             }
             self.conn.execute(
@@ -274,7 +318,11 @@ impl Mutua {
     }
 
     /// The token of an older epoch (to read rekeys after a removal).
-    pub fn token_for_epoch(&self, space: &SpaceId, epoch: u32) -> Result<Option<mutua_protocol::Token>> {
+    pub fn token_for_epoch(
+        &self,
+        space: &SpaceId,
+        epoch: u32,
+    ) -> Result<Option<mutua_protocol::Token>> {
         Ok(space::load_space(&self.conn, space)?
             .and_then(|s| s.keys.get(&epoch).map(|k| k.token(space))))
     }

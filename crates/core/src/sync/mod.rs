@@ -78,7 +78,11 @@ impl Mutua {
         if let Some(url) = url {
             client::check_relay_url(url)?;
         }
-        tables::set_setting(&self.conn, "relay_url", url.map(|u| u.trim_end_matches('/')))
+        tables::set_setting(
+            &self.conn,
+            "relay_url",
+            url.map(|u| u.trim_end_matches('/')),
+        )
     }
 
     /// Groups this device syncs.
@@ -123,10 +127,7 @@ impl Mutua {
             None => (space::have(&self.conn, space_id)?, true),
         };
         let previous_token = match &rekey {
-            Some(r) => space
-                .keys
-                .get(&(r.epoch - 1))
-                .map(|k| k.token(space_id)),
+            Some(r) => space.keys.get(&(r.epoch - 1)).map(|k| k.token(space_id)),
             None => None,
         };
         Ok(SpacePlan {
@@ -149,7 +150,11 @@ impl Mutua {
     }
 
     /// Takes in a relay's answer for `plan`: stores what came, opens and applies what it can.
-    pub fn absorb_space(&mut self, plan: &SpacePlan, response: &SyncResponse) -> Result<space::Opened> {
+    pub fn absorb_space(
+        &mut self,
+        plan: &SpacePlan,
+        response: &SyncResponse,
+    ) -> Result<space::Opened> {
         let pushed: Vec<Header> = plan.request.push.iter().map(|e| *e.header()).collect();
         {
             let tx = self.conn.transaction()?;
@@ -183,7 +188,9 @@ impl Mutua {
         let mut bytes = 0;
         for row in rows {
             let raw = row?;
-            if out.len() >= PUSH_PER_REQUEST || (bytes > 0 && bytes + raw.len() > PUSH_BYTES_PER_REQUEST) {
+            if out.len() >= PUSH_PER_REQUEST
+                || (bytes > 0 && bytes + raw.len() > PUSH_BYTES_PER_REQUEST)
+            {
                 break;
             }
             bytes += raw.len();
@@ -194,7 +201,12 @@ impl Mutua {
         Ok(out)
     }
 
-    pub(crate) fn mark_pushed(&self, relay: &str, space: &SpaceId, pushed: &[Header]) -> Result<()> {
+    pub(crate) fn mark_pushed(
+        &self,
+        relay: &str,
+        space: &SpaceId,
+        pushed: &[Header],
+    ) -> Result<()> {
         let entries: Vec<HaveEntry> = pushed
             .iter()
             .map(|h| HaveEntry {
@@ -243,7 +255,12 @@ impl Mutua {
             .optional()?)
     }
 
-    pub(crate) fn set_relay_position(&self, relay: &str, space: &SpaceId, position: u64) -> Result<()> {
+    pub(crate) fn set_relay_position(
+        &self,
+        relay: &str,
+        space: &SpaceId,
+        position: u64,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT INTO relay_state (relay, space_id, position) VALUES (?1, ?2, ?3)
              ON CONFLICT (relay, space_id) DO UPDATE SET position = max(position, excluded.position)",
@@ -301,11 +318,11 @@ impl Mutua {
 
     /// Envelopes this device holds but cannot open yet (unknown sender or key), per group.
     pub fn held_envelopes(&self) -> Result<usize> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM envelope WHERE state = 'held'", [], |row| {
-                row.get::<_, i64>(0)
-            })? as usize)
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM envelope WHERE state = 'held'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )? as usize)
     }
 
     /// For tests and diagnostics: the raw envelopes of a group, as stored.

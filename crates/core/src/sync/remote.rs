@@ -41,6 +41,22 @@ enum Answer {
     Declined,
 }
 
+/// An invitation this device knows the secret of: its id, the secret, and the code if this
+/// device is the one asking to join.
+type InviteSecret = (String, [u8; 32], Option<Code>);
+
+/// group, secret, expiry, pseudonym, signing key, agreement key, member id, state.
+type RequestRow = (
+    String,
+    Vec<u8>,
+    String,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    String,
+);
+
 /// One invitation space to exchange with the relay.
 #[derive(Debug, Clone)]
 pub struct InviteExchange {
@@ -76,7 +92,13 @@ impl Mutua {
                 .collect::<rusqlite::Result<_>>()?
         };
         for text in &requests {
-            if let Ok(Code::Remote { secret, expires, invite, .. }) = Code::parse(text) {
+            if let Ok(Code::Remote {
+                secret,
+                expires,
+                invite,
+                ..
+            }) = Code::parse(text)
+            {
                 if expires < crate::time::now().timestamp() {
                     self.conn.execute(
                         "UPDATE joining SET state = 'expired' WHERE invite_id = ?1",
@@ -175,7 +197,7 @@ impl Mutua {
         self.set_relay_position(&exchange.relay, &exchange.space, position)?;
         let mut news = Vec::new();
         // Which secret is this space's? Look through our invitations and requests.
-        let mine: Option<(String, [u8; 32], Option<Code>)> = self.invite_secret_for(&exchange.space)?;
+        let mine = self.invite_secret_for(&exchange.space)?;
         let Some((invite_id, secret, code)) = mine else {
             return Ok(news);
         };
@@ -197,8 +219,11 @@ impl Mutua {
                     },
                     None,
                 ) => {
-                    let Ok(key) = VerifyingKey::from_bytes(&signing) else { continue };
-                    if !env.verify(&key) || keys.naming.device_tag(&signing) != env.header().device {
+                    let Ok(key) = VerifyingKey::from_bytes(&signing) else {
+                        continue;
+                    };
+                    if !env.verify(&key) || keys.naming.device_tag(&signing) != env.header().device
+                    {
                         continue;
                     }
                     let Ok(pseudonym) = crate::profile::check_pseudonym(&pseudonym) else {
@@ -221,17 +246,28 @@ impl Mutua {
                             .unwrap_or(false);
                         if open && self.auto_approve()? {
                             self.approve_join(&invite_id, &member_id)?;
-                            news.push(format!("{pseudonym} joined (open group, approved automatically)"));
+                            news.push(format!(
+                                "{pseudonym} joined (open group, approved automatically)"
+                            ));
                         } else {
                             news.push(format!("{pseudonym} asks to join"));
                         }
                     }
                 }
-                (InviteMessage::Answer { member_id, sealed }, Some(Code::Remote { inviter, group_name, .. })) => {
+                (
+                    InviteMessage::Answer { member_id, sealed },
+                    Some(Code::Remote {
+                        inviter,
+                        group_name,
+                        ..
+                    }),
+                ) => {
                     if member_id != self.member_id {
                         continue;
                     }
-                    let Ok(key) = VerifyingKey::from_bytes(inviter) else { continue };
+                    let Ok(key) = VerifyingKey::from_bytes(inviter) else {
+                        continue;
+                    };
                     if !env.verify(&key) {
                         continue;
                     }
@@ -257,7 +293,10 @@ impl Mutua {
                                 group_id: group_id.clone(),
                                 naming: NamingKey::from_bytes(naming),
                                 epoch,
-                                keys: keys.into_iter().map(|(e, k)| (e, EpochKey::from_bytes(k))).collect(),
+                                keys: keys
+                                    .into_iter()
+                                    .map(|(e, k)| (e, EpochKey::from_bytes(k)))
+                                    .collect(),
                                 removed: false,
                                 intro: None,
                                 anchors,
@@ -275,7 +314,9 @@ impl Mutua {
                                 "UPDATE joining SET state = 'declined' WHERE invite_id = ?1",
                                 [&invite_id],
                             )?;
-                            news.push(format!("your request to join \"{group_name}\" was declined"));
+                            news.push(format!(
+                                "your request to join \"{group_name}\" was declined"
+                            ));
                         }
                         Err(_) => {}
                     }
@@ -286,8 +327,10 @@ impl Mutua {
         Ok(news)
     }
 
-    fn invite_secret_for(&self, space: &SpaceId) -> Result<Option<(String, [u8; 32], Option<Code>)>> {
-        let mut stmt = self.conn.prepare("SELECT id, secret FROM invitation WHERE mode = 'remote'")?;
+    fn invite_secret_for(&self, space: &SpaceId) -> Result<Option<InviteSecret>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, secret FROM invitation WHERE mode = 'remote'")?;
         let rows: Vec<(String, Vec<u8>)> = stmt
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
@@ -298,7 +341,9 @@ impl Mutua {
                 return Ok(Some((id, secret, None)));
             }
         }
-        let mut stmt = self.conn.prepare("SELECT invite_id, code FROM joining WHERE code != ''")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT invite_id, code FROM joining WHERE code != ''")?;
         let rows: Vec<(String, String)> = stmt
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
@@ -323,7 +368,7 @@ impl Mutua {
     }
 
     fn answer_join(&mut self, invite_id: &str, member: &str, approve: bool) -> Result<()> {
-        let row: Option<(String, Vec<u8>, String, String, Vec<u8>, Vec<u8>, String, String)> = self
+        let row: Option<RequestRow> = self
             .conn
             .query_row(
                 "SELECT i.group_id, i.secret, i.expires_at, r.pseudonym, r.signing, r.agreement, r.member_id, r.state
@@ -344,7 +389,9 @@ impl Mutua {
                 },
             )
             .optional()?;
-        let Some((group_id, secret, expires_at, pseudonym, signing, agreement, member_id, state)) = row else {
+        let Some((group_id, secret, expires_at, pseudonym, signing, agreement, member_id, state)) =
+            row
+        else {
             return Err(Error::NotFound {
                 kind: "join request",
                 query: member.into(),
@@ -362,7 +409,8 @@ impl Mutua {
             .unwrap_or(true);
         if closed && !self.can_facilitate(&group_id)? {
             return Err(Error::NotAllowed(
-                "only a facilitator or co-host can approve requests to join this closed group".into(),
+                "only a facilitator or co-host can approve requests to join this closed group"
+                    .into(),
             ));
         }
         let (Ok(secret), Ok(signing), Ok(agreement)) = (
@@ -383,31 +431,56 @@ impl Mutua {
                 space: space.id,
                 naming: *space.naming.as_bytes(),
                 epoch: space.epoch,
-                keys: space.keys.iter().map(|(e, k)| (*e, *k.as_bytes())).collect(),
+                keys: space
+                    .keys
+                    .iter()
+                    .map(|(e, k)| (*e, *k.as_bytes()))
+                    .collect(),
                 anchors: self.anchors_for(&space)?,
             }
         } else {
             Answer::Declined
         };
-        let sealed = crypto::seal_to(&agreement, keys.space.as_bytes(), &mutua_protocol::encode(&answer))?;
+        let sealed = crypto::seal_to(
+            &agreement,
+            keys.space.as_bytes(),
+            &mutua_protocol::encode(&answer),
+        )?;
         let message = InviteMessage::Answer {
             member_id: member_id.clone(),
             sealed,
         };
-        self.store_invite_envelope(&keys.space, &keys.naming, &keys.key, &format!("answer/{member_id}"), &message)?;
+        self.store_invite_envelope(
+            &keys.space,
+            &keys.naming,
+            &keys.key,
+            &format!("answer/{member_id}"),
+            &message,
+        )?;
         self.conn.execute(
             "UPDATE join_request SET state = ?3 WHERE invite_id = ?1 AND member_id = ?2",
-            params![invite_id, member_id, if approve { "approved" } else { "declined" }],
+            params![
+                invite_id,
+                member_id,
+                if approve { "approved" } else { "declined" }
+            ],
         )?;
         Ok(())
     }
 
     /// Whether open groups approve remote requests without asking (on by default).
     pub fn auto_approve(&self) -> Result<bool> {
-        Ok(crate::sync::tables::setting(&self.conn, "auto_approve_open")?.as_deref() != Some("off"))
+        Ok(
+            crate::sync::tables::setting(&self.conn, "auto_approve_open")?.as_deref()
+                != Some("off"),
+        )
     }
 
     pub fn set_auto_approve(&self, on: bool) -> Result<()> {
-        crate::sync::tables::set_setting(&self.conn, "auto_approve_open", Some(if on { "on" } else { "off" }))
+        crate::sync::tables::set_setting(
+            &self.conn,
+            "auto_approve_open",
+            Some(if on { "on" } else { "off" }),
+        )
     }
 }

@@ -97,7 +97,12 @@ pub(crate) struct Intro {
 }
 
 impl Intro {
-    pub fn proof_bytes(space: &SpaceId, member_id: &str, signing: &[u8; 32], agreement: &[u8; 32]) -> Vec<u8> {
+    pub fn proof_bytes(
+        space: &SpaceId,
+        member_id: &str,
+        signing: &[u8; 32],
+        agreement: &[u8; 32],
+    ) -> Vec<u8> {
         let mut out = b"mutua/intro/1".to_vec();
         out.extend_from_slice(space.as_bytes());
         out.extend_from_slice(member_id.as_bytes());
@@ -118,7 +123,10 @@ pub(crate) struct RosterDevice {
 }
 
 /// The devices listed in a group's roster document, by their tag in `space`.
-pub(crate) fn roster(doc: &automerge::Automerge, naming: &NamingKey) -> HashMap<DeviceTag, RosterDevice> {
+pub(crate) fn roster(
+    doc: &automerge::Automerge,
+    naming: &NamingKey,
+) -> HashMap<DeviceTag, RosterDevice> {
     let mut out = HashMap::new();
     for key in amjson::record_keys(doc, DEVICES) {
         let Some(record) = amjson::read_record(doc, DEVICES, &key) else {
@@ -131,7 +139,9 @@ pub(crate) fn roster(doc: &automerge::Automerge, naming: &NamingKey) -> HashMap<
         if record["member_id"].as_str().is_none() {
             continue;
         }
-        let removed_epoch = record["removed_epoch"].as_u64().and_then(|e| u32::try_from(e).ok());
+        let removed_epoch = record["removed_epoch"]
+            .as_u64()
+            .and_then(|e| u32::try_from(e).ok());
         out.insert(
             naming.device_tag(&signing),
             RosterDevice {
@@ -146,14 +156,18 @@ pub(crate) fn roster(doc: &automerge::Automerge, naming: &NamingKey) -> HashMap<
 
 /// The roster's devices plus the devices the invitation vouched for (which the roster lists
 /// too once their records arrive; the roster's entry wins, e.g. for a removal).
-pub(crate) fn roster_with_anchors(doc: &automerge::Automerge, space: &Space) -> HashMap<DeviceTag, RosterDevice> {
+pub(crate) fn roster_with_anchors(
+    doc: &automerge::Automerge,
+    space: &Space,
+) -> HashMap<DeviceTag, RosterDevice> {
     let mut out = roster(doc, &space.naming);
     for anchor in &space.anchors {
-        out.entry(space.naming.device_tag(anchor)).or_insert(RosterDevice {
-            signing: *anchor,
-            agreement: [0; 32],
-            removed_epoch: None,
-        });
+        out.entry(space.naming.device_tag(anchor))
+            .or_insert(RosterDevice {
+                signing: *anchor,
+                agreement: [0; 32],
+                removed_epoch: None,
+            });
     }
     out
 }
@@ -231,7 +245,10 @@ pub(crate) fn space_for_group(conn: &Connection, group: &str) -> Result<Option<S
         })
         .optional()?;
     match id {
-        Some(id) => load_space(conn, &SpaceId::from_slice(&id).map_err(|e| Error::DatabaseDamaged(e.to_string()))?),
+        Some(id) => load_space(
+            conn,
+            &SpaceId::from_slice(&id).map_err(|e| Error::DatabaseDamaged(e.to_string()))?,
+        ),
         None => Ok(None),
     }
 }
@@ -292,7 +309,9 @@ pub(crate) fn have(conn: &Connection, space: &SpaceId) -> Result<Vec<HaveEntry>>
     let mut blocked: Option<(Vec<u8>, Vec<u8>)> = None;
     for row in rows {
         let (doc, device, seq) = row?;
-        let (Ok(doc_tag), Ok(device_tag)) = (DocTag::from_slice(&doc), DeviceTag::from_slice(&device)) else {
+        let (Ok(doc_tag), Ok(device_tag)) =
+            (DocTag::from_slice(&doc), DeviceTag::from_slice(&device))
+        else {
             continue;
         };
         if blocked.as_ref() == Some(&(doc.clone(), device.clone())) {
@@ -308,7 +327,11 @@ pub(crate) fn have(conn: &Connection, space: &SpaceId) -> Result<Vec<HaveEntry>>
             }
             _ => {
                 if seq == 1 {
-                    out.push(HaveEntry { doc: doc_tag, device: device_tag, seq });
+                    out.push(HaveEntry {
+                        doc: doc_tag,
+                        device: device_tag,
+                        seq,
+                    });
                 } else {
                     blocked = Some((doc, device));
                 }
@@ -319,7 +342,11 @@ pub(crate) fn have(conn: &Connection, space: &SpaceId) -> Result<Vec<HaveEntry>>
 }
 
 /// Stores envelopes that arrived (as `held` until opened). Returns how many were new.
-pub(crate) fn store_incoming(conn: &Connection, space: &SpaceId, envelopes: &[Envelope]) -> Result<usize> {
+pub(crate) fn store_incoming(
+    conn: &Connection,
+    space: &SpaceId,
+    envelopes: &[Envelope],
+) -> Result<usize> {
     let mut insert = conn.prepare_cached(
         "INSERT OR IGNORE INTO envelope
              (space_id, doc_tag, device_tag, seq, epoch, bytes, state, received_at)
@@ -353,6 +380,11 @@ pub struct Opened {
     pub rejected: usize,
     pub still_held: usize,
 }
+
+/// doc tag, device tag, seq, envelope bytes.
+type HeldRow = (Vec<u8>, Vec<u8>, u64, Vec<u8>);
+/// doc tag, device tag, seq, new state, document id.
+type Decision = (Vec<u8>, Vec<u8>, u64, &'static str, Option<String>);
 
 enum Verdict {
     Apply { doc: DocId, changes: Vec<Change> },
@@ -391,15 +423,20 @@ impl Mutua {
                 let mut stmt = tx.prepare_cached(
                     "SELECT seq, bytes FROM change WHERE doc_id = ?1 AND actor = ?2 AND seq > ?3 ORDER BY seq",
                 )?;
-                stmt.query_map(params![name, actor, through], |row| Ok((row.get(0)?, row.get(1)?)))?
-                    .collect::<rusqlite::Result<_>>()?
+                stmt.query_map(params![name, actor, through], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?
             };
             if own.is_empty() {
                 continue;
             }
             let intro = if doc == space.meta_doc() {
                 match &space.intro {
-                    Some(bytes) => Some(mutua_protocol::decode::<Intro>(bytes).map_err(|e| Error::DatabaseDamaged(e.to_string()))?),
+                    Some(bytes) => Some(
+                        mutua_protocol::decode::<Intro>(bytes)
+                            .map_err(|e| Error::DatabaseDamaged(e.to_string()))?,
+                    ),
                     None => None,
                 }
             } else {
@@ -453,7 +490,8 @@ impl Mutua {
                     break;
                 }
                 if !chunk.is_empty()
-                    && (chunk.len() >= MAX_CHANGES_PER_ENVELOPE || bytes + change.len() > MAX_BYTES_PER_ENVELOPE)
+                    && (chunk.len() >= MAX_CHANGES_PER_ENVELOPE
+                        || bytes + change.len() > MAX_BYTES_PER_ENVELOPE)
                 {
                     flush(&mut chunk, &mut seq)?;
                     bytes = 0;
@@ -481,14 +519,15 @@ impl Mutua {
         let mut total = Opened::default();
         let meta_tag = space.doc_tag(&space.meta_doc());
         loop {
-            let held: Vec<(Vec<u8>, Vec<u8>, u64, Vec<u8>)> = {
+            let held: Vec<HeldRow> = {
                 let mut stmt = self.conn.prepare_cached(
                     "SELECT doc_tag, device_tag, seq, bytes FROM envelope
                      WHERE space_id = ?1 AND state = 'held' ORDER BY doc_tag != ?2, seq",
                 )?;
-                stmt.query_map(params![space_id_bytes(&space.id), meta_tag.as_bytes().to_vec()], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-                })?
+                stmt.query_map(
+                    params![space_id_bytes(&space.id), meta_tag.as_bytes().to_vec()],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )?
                 .collect::<rusqlite::Result<_>>()?
             };
             if held.is_empty() {
@@ -499,7 +538,7 @@ impl Mutua {
             let invites = self.read_doc(&meta, invite_keys)?;
             let mut progress = false;
             let mut batch: Vec<(DocId, Vec<Change>)> = Vec::new();
-            let mut decided: Vec<(Vec<u8>, Vec<u8>, u64, &'static str, Option<String>)> = Vec::new();
+            let mut decided: Vec<Decision> = Vec::new();
             let mut warnings = Vec::new();
             for (doc_tag, device_tag, seq, bytes) in &held {
                 let verdict = match Envelope::from_bytes(bytes) {
@@ -509,7 +548,13 @@ impl Mutua {
                 match verdict {
                     Verdict::Apply { doc, changes } => {
                         total.changes += changes.len();
-                        decided.push((doc_tag.clone(), device_tag.clone(), *seq, "applied", Some(doc.to_string())));
+                        decided.push((
+                            doc_tag.clone(),
+                            device_tag.clone(),
+                            *seq,
+                            "applied",
+                            Some(doc.to_string()),
+                        ));
                         batch.push((doc, changes));
                         progress = true;
                     }
@@ -581,7 +626,10 @@ fn judge(
     };
     let plaintext = match devices.get(&h.device) {
         Some(device) => {
-            if device.removed_epoch.is_some_and(|removed| h.epoch >= removed) {
+            if device
+                .removed_epoch
+                .is_some_and(|removed| h.epoch >= removed)
+            {
                 return Verdict::Reject("sent by a removed member's device");
             }
             let Ok(sender) = VerifyingKey::from_bytes(&device.signing) else {
@@ -589,8 +637,12 @@ fn judge(
             };
             match env.open(key, &sender) {
                 Ok(p) => p,
-                Err(OpenError::BadSignature) => return Verdict::Reject("forged or altered (bad signature)"),
-                Err(OpenError::Undecryptable) => return Verdict::Reject("altered (cannot be decrypted)"),
+                Err(OpenError::BadSignature) => {
+                    return Verdict::Reject("forged or altered (bad signature)");
+                }
+                Err(OpenError::Undecryptable) => {
+                    return Verdict::Reject("altered (cannot be decrypted)");
+                }
             }
         }
         None => {
@@ -617,7 +669,12 @@ fn judge(
                 // The invitation's record has not arrived yet.
                 return Verdict::Hold;
             };
-            let proof = Intro::proof_bytes(&space.id, &intro.member_id, &intro.signing, &intro.agreement);
+            let proof = Intro::proof_bytes(
+                &space.id,
+                &intro.member_id,
+                &intro.signing,
+                &intro.agreement,
+            );
             let valid = VerifyingKey::from_bytes(invite_key)
                 .ok()
                 .and_then(|k| {

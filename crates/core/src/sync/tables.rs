@@ -138,7 +138,12 @@ pub(crate) fn set_setting(conn: &Connection, key: &str, value: Option<&str>) -> 
     Ok(())
 }
 
-pub(crate) fn event(conn: &Connection, group: Option<&str>, kind: &str, detail: &str) -> Result<()> {
+pub(crate) fn event(
+    conn: &Connection,
+    group: Option<&str>,
+    kind: &str,
+    detail: &str,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO sync_event (at, group_id, kind, detail) VALUES (?1, ?2, ?3, ?4)",
         params![crate::time::now_text(), group, kind, detail],

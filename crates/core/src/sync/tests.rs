@@ -5,16 +5,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use mutua_protocol::{
-    Envelope, ErrorCode, Rekey, Rekeys, SpaceId, SpaceInfo, SyncRequest, SyncResponse, Token, TokenHash,
-    WaitRequest, WaitResponse,
+    Envelope, ErrorCode, Rekey, Rekeys, SpaceId, SpaceInfo, SyncRequest, SyncResponse, Token,
+    TokenHash, WaitRequest, WaitResponse,
 };
 
+use crate::error::Error;
 use crate::groups::{Admission, GroupFields, GroupKind};
 use crate::store::Mutua;
 use crate::sync::client::{RelayError, Transport};
 use crate::sync::driver::sync_once;
 use crate::sync::{InviteMode, Joined};
-use crate::error::Error;
 
 #[derive(Default)]
 struct FakeSpace {
@@ -86,7 +86,12 @@ impl Transport for FakeRelay {
         "http://relay.test"
     }
 
-    fn open_space(&self, space: &SpaceId, token: &Token, epoch: u32) -> Result<SpaceInfo, RelayError> {
+    fn open_space(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        epoch: u32,
+    ) -> Result<SpaceInfo, RelayError> {
         let mut spaces = self.spaces.lock().expect("lock");
         let s = spaces.entry(*space).or_insert_with(|| FakeSpace {
             epoch,
@@ -102,9 +107,16 @@ impl Transport for FakeRelay {
         })
     }
 
-    fn sync(&self, space: &SpaceId, token: &Token, req: &SyncRequest) -> Result<SyncResponse, RelayError> {
+    fn sync(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        req: &SyncRequest,
+    ) -> Result<SyncResponse, RelayError> {
         let mut spaces = self.spaces.lock().expect("lock");
-        let s = spaces.get_mut(space).ok_or(refuse(ErrorCode::NotFound, None))?;
+        let s = spaces
+            .get_mut(space)
+            .ok_or(refuse(ErrorCode::NotFound, None))?;
         s.auth(token)?;
         let key = |e: &Envelope| (e.header().doc, e.header().device, e.header().seq);
         let mut stored = 0;
@@ -126,7 +138,9 @@ impl Transport for FakeRelay {
             let wanted = match req.since {
                 Some(since) => pos > since,
                 None => !req.have.iter().any(|h| {
-                    h.doc == env.header().doc && h.device == env.header().device && h.seq >= env.header().seq
+                    h.doc == env.header().doc
+                        && h.device == env.header().device
+                        && h.seq >= env.header().seq
                 }),
             };
             if wanted && !pushed.contains(&key(env)) {
@@ -142,7 +156,10 @@ impl Transport for FakeRelay {
             let mut v: Vec<mutua_protocol::HaveEntry> = Vec::new();
             for e in &s.envelopes {
                 let h = e.header();
-                match v.iter_mut().find(|x| x.doc == h.doc && x.device == h.device) {
+                match v
+                    .iter_mut()
+                    .find(|x| x.doc == h.doc && x.device == h.device)
+                {
                     Some(x) => x.seq = x.seq.max(h.seq),
                     None => v.push(mutua_protocol::HaveEntry {
                         doc: h.doc,
@@ -162,9 +179,16 @@ impl Transport for FakeRelay {
         })
     }
 
-    fn rekey(&self, space: &SpaceId, token: &Token, rekey: &Rekey) -> Result<SpaceInfo, RelayError> {
+    fn rekey(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        rekey: &Rekey,
+    ) -> Result<SpaceInfo, RelayError> {
         let mut spaces = self.spaces.lock().expect("lock");
-        let s = spaces.get_mut(space).ok_or(refuse(ErrorCode::NotFound, None))?;
+        let s = spaces
+            .get_mut(space)
+            .ok_or(refuse(ErrorCode::NotFound, None))?;
         s.auth(token)?;
         if rekey.epoch != s.epoch + 1 {
             return Err(refuse(ErrorCode::Conflict, Some(s.epoch)));
@@ -187,7 +211,12 @@ impl Transport for FakeRelay {
             return Err(refuse(ErrorCode::Unauthorized, None));
         }
         Ok(Rekeys {
-            rekeys: s.rekeys.iter().filter(|r| r.epoch > after).cloned().collect(),
+            rekeys: s
+                .rekeys
+                .iter()
+                .filter(|r| r.epoch > after)
+                .cloned()
+                .collect(),
         })
     }
 
@@ -256,8 +285,14 @@ fn add_series(who: &Mutex<Mutua>, group: &str, title: &str) {
 fn pair_in_person(relay: &FakeRelay, kind: GroupKind) -> (Mutex<Mutua>, Mutex<Mutua>, String) {
     let a = member("Ana G.");
     let b = member("Bea R.");
-    let g = with(&a, |m| m.create_group(group(kind, Admission::Open)).expect("group")).id;
-    let code = with(&a, |m| m.create_invite(&g, InviteMode::InPerson).expect("invite")).code;
+    let g = with(&a, |m| {
+        m.create_group(group(kind, Admission::Open)).expect("group")
+    })
+    .id;
+    let code = with(&a, |m| {
+        m.create_invite(&g, InviteMode::InPerson).expect("invite")
+    })
+    .code;
     let joined = with(&b, |m| m.accept_invite(&code).expect("accept"));
     assert!(matches!(joined, Joined::Joined { .. }), "{joined:?}");
     sync(relay, &a);
@@ -271,7 +306,10 @@ fn three_members_join_in_person_edit_offline_and_converge() {
     let relay = FakeRelay::default();
     let (a, b, g) = pair_in_person(&relay, GroupKind::MutualAid);
     let c = member("Caro M.");
-    let code = with(&b, |m| m.create_invite(&g, InviteMode::InPerson).expect("invite")).code;
+    let code = with(&b, |m| {
+        m.create_invite(&g, InviteMode::InPerson).expect("invite")
+    })
+    .code;
     with(&c, |m| m.accept_invite(&code).expect("accept"));
     // The group's details arrive with the first sync; until then C sees it as joining.
     sync(&relay, &c);
@@ -293,7 +331,10 @@ fn three_members_join_in_person_edit_offline_and_converge() {
     // The relay holds ciphertext only.
     let stored = relay.all_bytes();
     for secret in ["Tuesday circle", "Walk and talk", "Caro M.", "stays here"] {
-        assert!(!stored.windows(secret.len()).any(|w| w == secret.as_bytes()), "relay sees {secret}");
+        assert!(
+            !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "relay sees {secret}"
+        );
     }
 }
 
@@ -315,11 +356,23 @@ fn journal_never_travels() {
     sync(&relay, &a);
     let stored = relay.all_bytes();
     assert!(!stored.is_empty());
-    let envelopes = relay.spaces.lock().expect("lock").values().map(|s| s.envelopes.len()).sum::<usize>();
+    let envelopes = relay
+        .spaces
+        .lock()
+        .expect("lock")
+        .values()
+        .map(|s| s.envelopes.len())
+        .sum::<usize>();
     // Decrypting everything on the relay with the group's keys finds no journal document.
     let docs: Vec<String> = with(&a, |m| {
-        let mut stmt = m.conn.prepare("SELECT DISTINCT doc_id FROM envelope WHERE doc_id IS NOT NULL").expect("q");
-        stmt.query_map([], |r| r.get(0)).expect("rows").collect::<rusqlite::Result<_>>().expect("collect")
+        let mut stmt = m
+            .conn
+            .prepare("SELECT DISTINCT doc_id FROM envelope WHERE doc_id IS NOT NULL")
+            .expect("q");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("collect")
     });
     assert!(envelopes > 0);
     assert!(docs.iter().all(|d| !d.starts_with("me/")), "{docs:?}");
@@ -331,13 +384,25 @@ fn a_tampered_envelope_is_rejected_with_a_warning_and_never_applied() {
     let (a, b, g) = pair_in_person(&relay, GroupKind::MutualAid);
     add_series(&a, &g, "Weekly circle");
     sync(&relay, &a);
-    let before = relay.spaces.lock().expect("lock").values().map(|s| s.envelopes.len()).sum::<usize>();
+    let before = relay
+        .spaces
+        .lock()
+        .expect("lock")
+        .values()
+        .map(|s| s.envelopes.len())
+        .sum::<usize>();
     relay.tamper(|i| i + 1 == before);
     let report = sync(&relay, &b);
     assert_eq!(report.rejected, 1, "{report:?}");
-    assert_eq!(shared_view(&b)["meeting_series"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        shared_view(&b)["meeting_series"].as_array().map(Vec::len),
+        Some(0)
+    );
     let events = with(&b, |m| m.sync_events(10).expect("events"));
-    assert!(events.iter().any(|e| e.kind == "rejected_envelope"), "{events:?}");
+    assert!(
+        events.iter().any(|e| e.kind == "rejected_envelope"),
+        "{events:?}"
+    );
     // The warning says what happened without any content.
     assert!(events.iter().all(|e| !e.detail.contains("Weekly")));
 }
@@ -356,7 +421,8 @@ fn duplicates_and_a_forgotten_cursor_change_nothing() {
     // Start over with this relay: everything comes again (paged), nothing changes.
     with(&b, |m| {
         for space in m.sync_spaces().expect("spaces") {
-            m.forget_relay_state("http://relay.test", &space).expect("forget");
+            m.forget_relay_state("http://relay.test", &space)
+                .expect("forget");
         }
     });
     let again = sync(&relay, &b);
@@ -369,14 +435,20 @@ fn a_removed_member_reads_nothing_sent_after_removal() {
     let relay = FakeRelay::default();
     let (a, b, g) = pair_in_person(&relay, GroupKind::Facilitated);
     let c = member("Caro M.");
-    let code = with(&a, |m| m.create_invite(&g, InviteMode::InPerson).expect("invite")).code;
+    let code = with(&a, |m| {
+        m.create_invite(&g, InviteMode::InPerson).expect("invite")
+    })
+    .code;
     with(&c, |m| m.accept_invite(&code).expect("accept"));
     for who in [&c, &a, &b, &c] {
         sync(&relay, who);
     }
     let c_id = with(&c, |m| m.member_id().to_owned());
     // Only facilitators remove.
-    assert!(matches!(with(&b, |m| m.remove_member(&g, &c_id)), Err(Error::NotAllowed(_))));
+    assert!(matches!(
+        with(&b, |m| m.remove_member(&g, &c_id)),
+        Err(Error::NotAllowed(_))
+    ));
     with(&a, |m| m.remove_member(&g, &c_id).expect("remove"));
     add_series(&a, &g, "After the removal QX");
     sync(&relay, &a);
@@ -385,17 +457,33 @@ fn a_removed_member_reads_nothing_sent_after_removal() {
     assert!(report.errors.is_empty(), "{report:?}");
     let titles = shared_view(&b)["meeting_series"].to_string();
     assert!(titles.contains("After the removal QX"), "{titles}");
-    assert_eq!(shared_view(&b)["group_member"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        shared_view(&b)["group_member"].as_array().map(Vec::len),
+        Some(2)
+    );
     // C learns it was removed and holds nothing new; it cannot open the new envelopes.
     let report = sync(&relay, &c);
-    assert!(report.notices.iter().any(|n| n.contains("removed")), "{report:?}");
-    assert!(!shared_view(&c)["meeting_series"].to_string().contains("After the removal"));
+    assert!(
+        report.notices.iter().any(|n| n.contains("removed")),
+        "{report:?}"
+    );
+    assert!(
+        !shared_view(&c)["meeting_series"]
+            .to_string()
+            .contains("After the removal")
+    );
     let (space_id, c_keys) = with(&c, |m| {
-        let s = crate::sync::space::space_for_group(&m.conn, &g).expect("q").expect("space");
+        let s = crate::sync::space::space_for_group(&m.conn, &g)
+            .expect("q")
+            .expect("space");
         (s.id, s.keys.clone())
     });
     let spaces = relay.spaces.lock().expect("lock");
-    let newer: Vec<&Envelope> = spaces[&space_id].envelopes.iter().filter(|e| e.header().epoch > 0).collect();
+    let newer: Vec<&Envelope> = spaces[&space_id]
+        .envelopes
+        .iter()
+        .filter(|e| e.header().epoch > 0)
+        .collect();
     assert!(!newer.is_empty());
     for env in newer {
         assert!(!c_keys.contains_key(&env.header().epoch));
@@ -418,24 +506,41 @@ fn remote_joining_waits_for_a_facilitator_in_a_closed_group() {
     let b = member("Bea R.");
     let g = with(&a, |m| {
         m.set_relay_url(Some("http://relay.test")).expect("relay");
-        m.create_group(group(GroupKind::Facilitated, Admission::Closed)).expect("group").id
+        m.create_group(group(GroupKind::Facilitated, Admission::Closed))
+            .expect("group")
+            .id
     });
     sync(&relay, &a);
-    let code = with(&a, |m| m.create_invite(&g, InviteMode::Remote).expect("invite")).code;
-    assert!(!code.contains("Tuesday"), "the code carries no readable name? it is encoded");
+    let code = with(&a, |m| {
+        m.create_invite(&g, InviteMode::Remote).expect("invite")
+    })
+    .code;
+    assert!(
+        !code.contains("Tuesday"),
+        "the code carries no readable name? it is encoded"
+    );
     let joined = with(&b, |m| m.accept_invite(&code).expect("accept"));
     assert!(matches!(joined, Joined::Requested { .. }), "{joined:?}");
     sync(&relay, &b);
     assert!(with(&b, |m| m.groups(false).expect("groups")).is_empty());
     let report = sync(&relay, &a);
-    assert!(report.notices.iter().any(|n| n.contains("asks to join")), "{report:?}");
+    assert!(
+        report.notices.iter().any(|n| n.contains("asks to join")),
+        "{report:?}"
+    );
     let requests = with(&a, |m| m.join_requests().expect("requests"));
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].pseudonym, "Bea R.");
-    with(&a, |m| m.approve_join(&requests[0].invite_id, &requests[0].member_id).expect("approve"));
+    with(&a, |m| {
+        m.approve_join(&requests[0].invite_id, &requests[0].member_id)
+            .expect("approve")
+    });
     sync(&relay, &a);
     let report = sync(&relay, &b);
-    assert!(report.notices.iter().any(|n| n.contains("joined")), "{report:?}");
+    assert!(
+        report.notices.iter().any(|n| n.contains("joined")),
+        "{report:?}"
+    );
     sync(&relay, &b);
     let groups = with(&b, |m| m.groups(false).expect("groups"));
     assert_eq!(groups.len(), 1, "{report:?}");
@@ -445,7 +550,11 @@ fn remote_joining_waits_for_a_facilitator_in_a_closed_group() {
     sync(&relay, &b);
     let report = sync(&relay, &a);
     assert_eq!(report.rejected, 0);
-    assert!(shared_view(&a)["meeting_series"].to_string().contains("From Bea"));
+    assert!(
+        shared_view(&a)["meeting_series"]
+            .to_string()
+            .contains("From Bea")
+    );
 }
 
 #[test]
@@ -456,8 +565,15 @@ fn bad_codes_and_expired_invitations_are_clear_errors() {
         assert!(matches!(err, Error::InvitationInvalid(_)), "{err}");
     }
     let a = member("Ana G.");
-    let g = with(&a, |m| m.create_group(group(GroupKind::MutualAid, Admission::Open)).expect("g")).id;
-    let mut code = with(&a, |m| m.create_invite(&g, InviteMode::InPerson).expect("invite")).code;
+    let g = with(&a, |m| {
+        m.create_group(group(GroupKind::MutualAid, Admission::Open))
+            .expect("g")
+    })
+    .id;
+    let mut code = with(&a, |m| {
+        m.create_invite(&g, InviteMode::InPerson).expect("invite")
+    })
+    .code;
     // Copy-paste damage: whitespace is tolerated, a lost tail is not.
     code.insert(20, '\n');
     code.truncate(code.len() - 10);
