@@ -7,7 +7,8 @@
 //! database per member ([`store`]), unlocked with the OS keychain or a passphrase ([`unlock`]).
 //!
 //! Front ends hold a [`Mutua`] and call its methods, which are grouped by topic: [`groups`],
-//! [`meetings`] (over [`calendar`]), [`contacts`], [`journal`], [`profile`], [`export`].
+//! [`meetings`] (over [`calendar`]), [`contacts`], [`messages`], [`journal`], [`profile`],
+//! [`export`].
 
 mod amjson;
 pub mod calendar;
@@ -23,6 +24,7 @@ pub mod ids;
 pub mod journal;
 pub mod lookup;
 pub mod meetings;
+pub mod messages;
 pub mod profile;
 mod projection;
 pub mod schema;

@@ -15,8 +15,20 @@ use crate::store::Mutua;
 const INFO: &str = "info";
 const PROFILE_KEY: &str = "profile";
 const LEFT_GROUPS: &str = "left_groups";
+const SETTINGS: &str = "settings";
+const MESSAGING_KEY: &str = "messaging";
 pub const LANGUAGES: &[&str] = &["en", "es"];
 pub(crate) const LANGUAGE_FILE: &str = "language";
+
+/// How the member's messaging behaves, on all of their devices: a record of its own in the
+/// profile document (`settings/messaging`), beside the profile rather than in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct MessagingSettings {
+    /// Whether reading a conversation tells the others how far this member has read.
+    #[serde(default)]
+    read_receipts: bool,
+    updated_at: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -150,6 +162,32 @@ impl Mutua {
         })
     }
 
+    /// Whether this member sends read receipts. Off unless they turn it on (DESIGN.md 2): a
+    /// member who reads and does not answer owes nobody an explanation.
+    pub fn read_receipts(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT read_receipts FROM messaging_setting WHERE id = 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(false))
+    }
+
+    /// Turns read receipts on or off on all of the member's devices.
+    pub fn set_read_receipts(&mut self, on: bool) -> Result<()> {
+        let settings = MessagingSettings {
+            read_receipts: on,
+            updated_at: crate::time::now_text(),
+        };
+        let record = serde_json::to_value(&settings).map_err(|e| Error::invalid(e.to_string()))?;
+        self.change_doc(&DocId::Profile, |tx| {
+            amjson::write_record(tx, SETTINGS, MESSAGING_KEY, &record)
+        })
+    }
+
     /// Records locally and on the member's other devices that they left `group`.
     pub(crate) fn mark_group_left(&mut self, group: &str) -> Result<()> {
         let record = serde_json::json!({ "left_at": crate::time::now_text() });
@@ -163,6 +201,15 @@ impl Mutua {
 pub(crate) fn project(tx: &Transaction<'_>, doc: &automerge::Automerge) -> Result<()> {
     tx.execute("DELETE FROM profile", [])?;
     tx.execute("DELETE FROM left_group", [])?;
+    tx.execute("DELETE FROM messaging_setting", [])?;
+    let messaging = amjson::read_record(doc, SETTINGS, MESSAGING_KEY)
+        .and_then(|v| serde_json::from_value::<MessagingSettings>(v).ok());
+    if let Some(s) = messaging {
+        tx.execute(
+            "INSERT INTO messaging_setting (id, read_receipts, updated_at) VALUES (1, ?1, ?2)",
+            params![s.read_receipts, s.updated_at],
+        )?;
+    }
     let profile = amjson::read_record(doc, INFO, PROFILE_KEY)
         .and_then(|v| serde_json::from_value::<Profile>(v).ok())
         .filter(|p| check_pseudonym(&p.pseudonym).is_ok());
@@ -214,6 +261,19 @@ mod tests {
             m.profile().expect("profile").language.as_deref(),
             Some("es")
         );
+    }
+
+    #[test]
+    fn read_receipts_are_off_until_turned_on() {
+        let mut m = Mutua::ephemeral("Ana G.").expect("store");
+        assert!(!m.read_receipts().expect("default"));
+        m.set_read_receipts(true).expect("on");
+        assert!(m.read_receipts().expect("on"));
+        m.set_language(Some("es"))
+            .expect("other settings leave it alone");
+        assert!(m.read_receipts().expect("still on"));
+        m.set_read_receipts(false).expect("off");
+        assert!(!m.read_receipts().expect("off"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::amjson;
 use crate::error::Result;
 use crate::ids::DocId;
-use crate::{contacts, groups, journal, meetings, profile, schema};
+use crate::{contacts, groups, journal, meetings, messages, profile, schema};
 
 /// What a set of patches touched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +126,19 @@ pub(crate) fn project(
                 journal::project_entry(tx, id, doc, &key)?;
             }
         }
+        DocId::GroupChat { .. } | DocId::Direct { .. } => {
+            for collection in messages::COLLECTIONS {
+                let keys = if wants_all(collection) {
+                    messages::clear(tx, id, collection)?;
+                    messages::record_keys(doc, collection)
+                } else {
+                    records_in(collection)
+                };
+                for key in keys {
+                    messages::project_record(tx, id, doc, collection, &key)?;
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -168,6 +181,17 @@ pub(crate) fn dump(conn: &Connection) -> Result<Value> {
              JOIN journal_entry e ON e.rid = f.rowid ORDER BY e.id",
         ),
         ("journal_fts_rows", "SELECT count(*) FROM journal_fts"),
+        ("message", "SELECT * FROM message ORDER BY doc_id, id"),
+        (
+            "message_reaction",
+            "SELECT * FROM message_reaction ORDER BY doc_id, message_id, member_id",
+        ),
+        (
+            "message_receipt",
+            "SELECT * FROM message_receipt ORDER BY doc_id, member_id",
+        ),
+        ("direct_pair", "SELECT * FROM direct_pair ORDER BY doc_id"),
+        ("messaging_setting", "SELECT * FROM messaging_setting"),
     ];
     let mut out = Map::new();
     for (name, sql) in queries {

@@ -4,17 +4,20 @@
 //! Shipped upgrade steps are never edited; a new version adds a step. A test opens a frozen
 //! fixture of every old version, upgrades it, and checks the result equals a fresh database.
 //!
-//! Tables fall in two families. *Storage* (`device`, `doc`, `change`) is the truth: the device's
-//! keys and every Automerge change. *Projections* (everything else) are read models derived from
-//! the documents; they are updated as changes apply and can be dropped and rebuilt at any time.
+//! Tables fall in three families. *Storage* (`device`, `doc`, `change`) is the truth: the device's
+//! keys and every Automerge change. *Projections* ([`PROJECTION_TABLES`]) are read models derived
+//! from the documents; they are updated as changes apply and can be dropped and rebuilt at any
+//! time. *Local state* (`message_read`, `message_hidden`) is this device's own and is never
+//! shared, nor touched by a rebuild.
 
 use rusqlite::Transaction;
 
 use crate::error::Result;
 
 /// Version 1: first release. Version 2: journal search ignores accents ("animo" finds "ánimo"),
-/// which matters for Spanish-speaking groups.
-pub const VERSION: i64 = 2;
+/// which matters for Spanish-speaking groups. Version 3: messages (group threads and one-to-one
+/// conversations), with the local read markers and "deleted for me" list.
+pub const VERSION: i64 = 3;
 
 pub const SCHEMA: &str = r#"
 CREATE TABLE device (
@@ -126,10 +129,85 @@ CREATE INDEX journal_entry_by_doc ON journal_entry (doc_id);
 const JOURNAL_FTS: &str = "CREATE VIRTUAL TABLE journal_fts USING fts5(\
     text, emotions, tags, tokenize = 'unicode61 remove_diacritics 2')";
 
+/// Messages (since version 3). One constant for both a fresh database and the upgrade.
+///
+/// `message`, `message_reaction`, `message_receipt`, `direct_pair` and `messaging_setting` are
+/// projections of the chat documents (and of the profile's messaging settings). A message is
+/// keyed by its document as well as its id, so two documents claiming one id can never make a
+/// rebuild differ from the incremental tables. `message_read` and `message_hidden` are not
+/// projections but this device's own state, high-churn and never shared (DESIGN.md 3.1): how
+/// far the member has read each conversation, and the messages they deleted for themselves.
+const MESSAGES: &str = r#"
+CREATE TABLE message (
+    doc_id           TEXT NOT NULL,
+    id               TEXT NOT NULL,
+    conversation     TEXT NOT NULL,
+    author_id        TEXT NOT NULL,
+    author_pseudonym TEXT NOT NULL,
+    text             TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    sent_at          TEXT NOT NULL,
+    reply_to         TEXT,
+    edited_at        TEXT,
+    deleted_at       TEXT,
+    PRIMARY KEY (doc_id, id)
+) WITHOUT ROWID;
+CREATE INDEX message_by_conversation ON message (conversation, sent_at, id);
+CREATE INDEX message_by_id ON message (id);
+
+CREATE TABLE message_reaction (
+    doc_id     TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    member_id  TEXT NOT NULL,
+    pseudonym  TEXT NOT NULL,
+    emoji      TEXT NOT NULL,
+    reacted_at TEXT NOT NULL,
+    PRIMARY KEY (doc_id, message_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX message_reaction_by_message ON message_reaction (message_id);
+
+CREATE TABLE message_receipt (
+    doc_id       TEXT NOT NULL,
+    member_id    TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    pseudonym    TEXT NOT NULL,
+    read_up_to   TEXT NOT NULL,
+    PRIMARY KEY (doc_id, member_id)
+) WITHOUT ROWID;
+CREATE INDEX message_receipt_by_conversation ON message_receipt (conversation);
+
+CREATE TABLE direct_pair (
+    doc_id      TEXT PRIMARY KEY,
+    pair_id     TEXT NOT NULL,
+    member_a    TEXT NOT NULL,
+    pseudonym_a TEXT NOT NULL,
+    member_b    TEXT NOT NULL,
+    pseudonym_b TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX direct_pair_by_pair ON direct_pair (pair_id);
+
+CREATE TABLE messaging_setting (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    read_receipts INTEGER NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+
+CREATE TABLE message_read (
+    conversation TEXT PRIMARY KEY,
+    read_up_to   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE message_hidden (
+    message_id TEXT PRIMARY KEY,
+    hidden_at  TEXT NOT NULL
+) WITHOUT ROWID;
+"#;
+
 /// Creates the current schema in an empty database.
 pub fn create(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(SCHEMA)?;
     tx.execute_batch(JOURNAL_FTS)?;
+    tx.execute_batch(MESSAGES)?;
     Ok(())
 }
 
@@ -143,6 +221,11 @@ pub const PROJECTION_TABLES: &[&str] = &[
     "contact",
     "journal_entry",
     "journal_fts",
+    "message",
+    "message_reaction",
+    "message_receipt",
+    "direct_pair",
+    "messaging_setting",
 ];
 
 /// Brings a database at `from` up to [`VERSION`], one step at a time.
@@ -151,6 +234,7 @@ pub fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
     while version < VERSION {
         match version {
             1 => upgrade_1_to_2(tx)?,
+            2 => upgrade_2_to_3(tx)?,
             other => {
                 return Err(crate::error::Error::DatabaseDamaged(format!(
                     "schema version {other} is unknown"
@@ -169,5 +253,12 @@ fn upgrade_1_to_2(tx: &Transaction<'_>) -> Result<()> {
         "INSERT INTO journal_fts (rowid, text, emotions, tags)
              SELECT rid, text, emotions, tags FROM journal_entry;",
     )?;
+    Ok(())
+}
+
+/// New tables only: the chat documents arrive with this version, so there is nothing to project
+/// yet, and the profile's messaging settings default to "no read receipts" until set.
+fn upgrade_2_to_3(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(MESSAGES)?;
     Ok(())
 }

@@ -523,32 +523,59 @@ mod tests {
 
     #[test]
     fn an_upgraded_old_database_equals_a_fresh_one() {
+        let fixtures = [
+            (1, include_str!("../tests/fixtures/schema-v1.sql")),
+            (2, include_str!("../tests/fixtures/schema-v2.sql")),
+        ];
         let dir = tempfile::tempdir().expect("tmp");
         let key = crate::unlock::random_key().expect("key");
-        let old = dir.path().join("old.db");
-        {
-            let conn = Connection::open(&old).expect("open");
-            conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.pragma_value()))
-                .expect("key");
-            conn.execute_batch(include_str!("../tests/fixtures/schema-v1.sql"))
-                .expect("fixture");
-        }
-        let upgraded = open_for_test(&old, &key).expect("upgrade");
         let fresh = open_for_test(&dir.path().join("fresh.db"), &key).expect("fresh");
-        assert_eq!(schema_of(&upgraded), schema_of(&fresh));
-        let version: i64 = upgraded
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .expect("v");
-        assert_eq!(version, schema::VERSION);
-        // The point of version 2: accent-insensitive search over the old rows.
-        let hits: i64 = upgraded
-            .query_row(
-                "SELECT count(*) FROM journal_fts WHERE journal_fts MATCH 'animo reunion'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("search");
-        assert_eq!(hits, 1);
+        for (from, fixture) in fixtures {
+            let old = dir.path().join(format!("v{from}.db"));
+            {
+                let conn = Connection::open(&old).expect("open");
+                conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.pragma_value()))
+                    .expect("key");
+                conn.execute_batch(fixture).expect("fixture");
+                let version: i64 = conn
+                    .query_row("PRAGMA user_version", [], |r| r.get(0))
+                    .expect("v");
+                assert_eq!(version, from, "fixture of version {from}");
+            }
+            let upgraded = open_for_test(&old, &key).expect("upgrade");
+            assert_eq!(
+                schema_of(&upgraded),
+                schema_of(&fresh),
+                "from version {from}"
+            );
+            let version: i64 = upgraded
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .expect("v");
+            assert_eq!(version, schema::VERSION);
+            // The point of version 2: accent-insensitive search over the old rows.
+            let hits: i64 = upgraded
+                .query_row(
+                    "SELECT count(*) FROM journal_fts WHERE journal_fts MATCH 'animo reunion'",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("search");
+            assert_eq!(hits, 1, "from version {from}");
+            // Version 3 adds messages; nothing old is lost on the way.
+            let messages: i64 = upgraded
+                .query_row("SELECT count(*) FROM message", [], |r| r.get(0))
+                .expect("messages");
+            assert_eq!(messages, 0);
+            let entries: i64 = upgraded
+                .query_row("SELECT count(*) FROM journal_entry", [], |r| r.get(0))
+                .expect("entries");
+            assert_eq!(entries, 1, "from version {from}");
+        }
+        assert_eq!(
+            fixtures.len() as i64,
+            schema::VERSION - 1,
+            "every old version needs a frozen fixture in tests/fixtures"
+        );
     }
 
     #[test]
@@ -622,12 +649,44 @@ mod tests {
                 m.delete_entry(&e.id).expect("delete");
             }
         }
+        m.set_read_receipts(true).expect("receipts");
+        let mut last = None;
+        for i in 0..70 {
+            let sent = m
+                .send_to_group(
+                    &g.id,
+                    crate::messages::NewMessage {
+                        text: format!("message {i}"),
+                        reply_to: last.clone(),
+                        kind: crate::messages::MessageKind::Text,
+                    },
+                )
+                .expect("message");
+            if i % 3 == 0 {
+                m.react(&sent.id, "🙏").expect("react");
+            }
+            if i % 10 == 0 {
+                m.retract_message(&sent.id).expect("retract");
+            }
+            last = Some(sent.id);
+        }
+        m.mark_read(&m.group_conversation(&g.id).expect("thread"))
+            .expect("read");
         let incremental = m.projection_dump().expect("dump");
         m.rebuild_projections().expect("rebuild");
         assert_eq!(m.projection_dump().expect("dump"), incremental);
         assert_eq!(
             incremental["journal_entry"].as_array().map(Vec::len),
             Some(80 - 12)
+        );
+        assert_eq!(incremental["message"].as_array().map(Vec::len), Some(70));
+        assert_eq!(
+            incremental["message_reaction"].as_array().map(Vec::len),
+            Some(24)
+        );
+        assert_eq!(
+            incremental["message_receipt"].as_array().map(Vec::len),
+            Some(1)
         );
     }
 }
