@@ -10,14 +10,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use mutua_protocol::{DeviceTag, DocTag, Rekey, SpaceId, TokenHash};
-use tokio::sync::{Semaphore, SemaphorePermit, mpsc};
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, Client, IsolationLevel, NoTls, Transaction};
+use tokio_postgres::{Client, IsolationLevel, Transaction};
 
 use super::{
     Access, Candidate, NewEnvelope, Opened, Page, PageLimits, Pushed, Result, SCHEMA_VERSION,
@@ -26,11 +23,14 @@ use super::{
 };
 use crate::notify::Notifier;
 
+mod listen;
+mod pool;
+
+use listen::listen;
+use pool::{Pool, lock};
+
 /// The channel of `LISTEN`/`NOTIFY` between relay processes.
 pub const CHANNEL: &str = "mutua_relay";
-
-const POOL_SIZE: usize = 8;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Arbitrary key of the advisory lock that serialises schema creation between processes.
 const SCHEMA_LOCK: i64 = 0x6d75_7475_6131;
@@ -81,105 +81,10 @@ pub struct Postgres {
     listener: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// A fixed number of connections, made on demand and dropped when they break.
-struct Pool {
-    url: String,
-    idle: Mutex<Vec<Client>>,
-    permits: Semaphore,
-}
-
-struct Conn<'a> {
-    client: Option<Client>,
-    pool: &'a Pool,
-    _permit: SemaphorePermit<'a>,
-}
-
-impl std::ops::Deref for Conn<'_> {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        // Only `Drop` takes the client out.
-        self.client.as_ref().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl std::ops::DerefMut for Conn<'_> {
-    fn deref_mut(&mut self) -> &mut Client {
-        self.client.as_mut().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl Drop for Conn<'_> {
-    fn drop(&mut self) {
-        if let Some(client) = self.client.take()
-            && !client.is_closed()
-        {
-            lock(&self.pool.idle).push(client);
-        }
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-async fn connect(
-    url: &str,
-) -> Result<(
-    Client,
-    tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
-)> {
-    tokio::time::timeout(CONNECT_TIMEOUT, tokio_postgres::connect(url, NoTls))
-        .await
-        .map_err(|_| StorageError::Unavailable("timed out connecting to PostgreSQL".into()))?
-        .map_err(|e| StorageError::Unavailable(e.to_string()))
-}
-
-impl Pool {
-    async fn get(&self) -> Result<Conn<'_>> {
-        let permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| StorageError::Unavailable("the database is closed".into()))?;
-        let reused = {
-            let mut idle = lock(&self.idle);
-            let mut found = None;
-            while let Some(c) = idle.pop() {
-                if !c.is_closed() {
-                    found = Some(c);
-                    break;
-                }
-            }
-            found
-        };
-        let client = match reused {
-            Some(c) => c,
-            None => {
-                let (client, connection) = connect(&self.url).await?;
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::warn!(error = %e, "a PostgreSQL connection ended");
-                    }
-                });
-                client
-            }
-        };
-        Ok(Conn {
-            client: Some(client),
-            pool: self,
-            _permit: permit,
-        })
-    }
-}
-
 impl Postgres {
     /// Connects, creates or upgrades the schema, and starts listening for other processes.
     pub async fn connect(url: &str, notifier: Notifier) -> Result<Postgres> {
-        let pool = Pool {
-            url: url.to_owned(),
-            idle: Mutex::new(Vec::new()),
-            permits: Semaphore::new(POOL_SIZE),
-        };
+        let pool = Pool::new(url);
         {
             let mut conn = pool.get().await?;
             migrate(&mut conn).await?;
@@ -221,62 +126,6 @@ async fn migrate(client: &mut Client) -> Result<()> {
 async fn upgrade_from(_tx: &Transaction<'_>, version: i64) -> Result<()> {
     debug_assert!(version <= SCHEMA_VERSION);
     Ok(())
-}
-
-/// Keeps one connection `LISTEN`ing, reconnecting with backoff, and feeds `notifier`.
-async fn listen(url: String, notifier: Notifier) {
-    let mut backoff = Duration::from_millis(200);
-    loop {
-        match connect(&url).await {
-            Ok((client, mut connection)) => {
-                let (tx, mut rx) = mpsc::unbounded_channel();
-                let driver = tokio::spawn(async move {
-                    let mut messages =
-                        futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-                    while let Some(message) = messages.next().await {
-                        match message {
-                            Ok(AsyncMessage::Notification(n)) => {
-                                if tx.send(n.payload().to_owned()).is_err() {
-                                    break;
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(e) => {
-                                tracing::warn!(error = %e, "the PostgreSQL listener connection failed");
-                                break;
-                            }
-                        }
-                    }
-                });
-                match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
-                    Ok(()) => {
-                        tracing::info!("listening for other relay processes on PostgreSQL");
-                        notifier.set_degraded(false);
-                        backoff = Duration::from_millis(200);
-                        while let Some(payload) = rx.recv().await {
-                            if let Some((space, position)) = parse_payload(&payload) {
-                                notifier.publish(space, position);
-                            }
-                        }
-                        tracing::warn!(
-                            "the PostgreSQL listener disconnected; polling until it is back"
-                        );
-                    }
-                    Err(e) => tracing::warn!(error = %e, "LISTEN failed"),
-                }
-                driver.abort();
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot connect the PostgreSQL listener"),
-        }
-        notifier.set_degraded(true);
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(10));
-    }
-}
-
-fn parse_payload(payload: &str) -> Option<(SpaceId, u64)> {
-    let (space, position) = payload.split_once(':')?;
-    Some((space.parse().ok()?, position.parse().ok()?))
 }
 
 fn state_from(row: &tokio_postgres::Row) -> SpaceState {
@@ -786,21 +635,6 @@ impl Storage for Postgres {
         if let Some(listener) = lock(&self.listener).take() {
             listener.abort();
         }
-        self.pool.permits.close();
-        lock(&self.pool.idle).clear();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn notification_payloads_round_trip() {
-        let space = SpaceId([0xAB; 16]);
-        let payload = format!("{}:{}", space.to_hex(), 42);
-        assert_eq!(parse_payload(&payload), Some((space, 42)));
-        assert_eq!(parse_payload("nonsense"), None);
-        assert_eq!(parse_payload("abcd:1"), None);
+        self.pool.close();
     }
 }
