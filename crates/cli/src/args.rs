@@ -54,6 +54,70 @@ pub enum Command {
     Projections(ProjectionsCommand),
     /// A guided tour in a throw-away data directory.
     Demo(DemoArgs),
+    /// Sync your groups through a relay (end-to-end encrypted; the relay sees only ciphertext).
+    Sync(SyncArgs),
+    /// Invite someone to a group, or accept an invitation.
+    #[command(subcommand)]
+    Invite(InviteCommand),
+    /// Manage a group's members (facilitators and co-hosts).
+    #[command(subcommand)]
+    Member(MemberCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The relay to use from now on (remembered), e.g. https://relay.example.org.
+    #[arg(long, value_name = "URL")]
+    pub relay: Option<String>,
+    /// Keep syncing: wait for changes on the relay and push new local ones, until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Make an invitation code (and show it as a QR code).
+    Create {
+        #[arg(long)]
+        group: String,
+        /// For someone who is not in the room: they send a request a facilitator approves.
+        #[arg(long)]
+        remote: bool,
+        /// Do not draw the QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
+    /// Join a group with a code someone showed or sent you.
+    Accept { code: String },
+    /// Requests to join that wait for you.
+    Requests,
+    /// Let someone in who asked to join.
+    Approve {
+        /// The member's pseudonym or id (as `invite requests` shows).
+        #[arg(long)]
+        member: String,
+        /// The invitation id (needed only when the member asked through several).
+        #[arg(long, default_value = "")]
+        invite: String,
+    },
+    /// Turn down a request to join.
+    Decline {
+        #[arg(long)]
+        member: String,
+        #[arg(long, default_value = "")]
+        invite: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Remove a member; the group's key changes so they can read nothing sent afterwards.
+    Remove {
+        #[arg(long)]
+        group: String,
+        #[arg(long)]
+        member: String,
+    },
 }
 
 #[derive(Debug, Args)]

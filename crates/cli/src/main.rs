@@ -7,6 +7,7 @@ mod cmd_data;
 mod cmd_groups;
 mod cmd_journal;
 mod cmd_meetings;
+mod cmd_sync;
 mod demo;
 mod output;
 mod parse;
@@ -39,6 +40,7 @@ fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init(args) => cmd_data::init(&dir, out, args),
         Command::Demo(args) => demo::run(args),
+        Command::Sync(args) => cmd_sync::sync(session::open(&dir)?, out, args),
         command => {
             let mut m = session::open(&dir)?;
             run_with(&mut m, &dir, out, command)
@@ -49,7 +51,9 @@ fn execute(cli: Cli) -> Result<()> {
 /// Runs a command against an open store.
 pub(crate) fn run_with(m: &mut Mutua, dir: &Path, out: Out, command: Command) -> Result<()> {
     match command {
-        Command::Init(_) | Command::Demo(_) => anyhow::bail!("already set up"),
+        Command::Init(_) | Command::Demo(_) | Command::Sync(_) => anyhow::bail!("already set up"),
+        Command::Invite(c) => cmd_sync::invite(m, out, c),
+        Command::Member(c) => cmd_sync::member(m, out, c),
         Command::Status => cmd_data::status(m, dir, out),
         Command::Profile(c) => cmd_data::profile(m, out, c),
         Command::Group(c) => cmd_groups::run(m, out, c),

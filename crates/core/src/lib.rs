@@ -29,6 +29,7 @@ pub mod profile;
 mod projection;
 pub mod schema;
 pub mod store;
+pub mod sync;
 pub mod time;
 pub mod unlock;
 

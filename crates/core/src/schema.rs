@@ -16,8 +16,9 @@ use crate::error::Result;
 
 /// Version 1: first release. Version 2: journal search ignores accents ("animo" finds "ánimo"),
 /// which matters for Spanish-speaking groups. Version 3: messages (group threads and one-to-one
-/// conversations), with the local read markers and "deleted for me" list.
-pub const VERSION: i64 = 3;
+/// conversations), with the local read markers and "deleted for me" list. Version 4: encrypted
+/// sync (spaces, keys, envelopes, invitations; see `sync::tables`).
+pub const VERSION: i64 = 4;
 
 pub const SCHEMA: &str = r#"
 CREATE TABLE device (
@@ -208,6 +209,7 @@ pub fn create(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(SCHEMA)?;
     tx.execute_batch(JOURNAL_FTS)?;
     tx.execute_batch(MESSAGES)?;
+    tx.execute_batch(crate::sync::tables::TABLES)?;
     Ok(())
 }
 
@@ -235,6 +237,8 @@ pub fn upgrade_from(tx: &Transaction<'_>, from: i64) -> Result<()> {
         match version {
             1 => upgrade_1_to_2(tx)?,
             2 => upgrade_2_to_3(tx)?,
+            // New tables only: nothing synced before this version.
+            3 => tx.execute_batch(crate::sync::tables::TABLES)?,
             other => {
                 return Err(crate::error::Error::DatabaseDamaged(format!(
                     "schema version {other} is unknown"
