@@ -9,4 +9,5 @@ pub mod files;
 pub mod groups;
 pub mod journal;
 pub mod meetings;
+pub mod messages;
 pub mod session;

@@ -3,8 +3,8 @@
 //! The API mirrors the core in shape, not in code (the wasm UI cannot depend on the core), so
 //! this module is mostly field-by-field copying. What it adds is the *viewer*: the member's own
 //! time zone (from their profile, UTC until they choose one). Meeting starts, "reachable until"
-//! times and calendar date ranges are shown and asked for on the viewer's wall clock, while the
-//! core keeps every meeting in its own zone and every instant in UTC.
+//! times, message times and calendar date ranges are shown and asked for on the viewer's wall
+//! clock, while the core keeps every meeting in its own zone and every instant in UTC.
 //!
 //! These are functions, not `From` impls: both sides are foreign types here.
 
@@ -17,7 +17,9 @@ use mutua_core::contacts::{AvailabilityWindow, ContactFields};
 use mutua_core::groups::{GroupFields, Member};
 use mutua_core::journal::{EntryFields, Period};
 use mutua_core::meetings::{CalendarItem, Saved, SeriesFields};
-use mutua_core::{Error, Mutua, Protection, Result, calendar, contacts, groups, journal, profile};
+use mutua_core::{
+    Error, Mutua, Protection, Result, calendar, contacts, groups, journal, messages, profile,
+};
 
 /// The zone the member sees times in: their profile's, or UTC until they choose one.
 pub fn viewer_zone(store: &Mutua) -> Result<Tz> {
@@ -331,6 +333,103 @@ pub fn mood_point(p: journal::MoodPoint) -> api::MoodPoint {
         date: p.date,
         average: p.average,
         count: p.count,
+    }
+}
+
+pub fn message_kind(kind: messages::MessageKind) -> api::MessageKind {
+    match kind {
+        messages::MessageKind::Text => api::MessageKind::Text,
+        messages::MessageKind::CheckIn => api::MessageKind::CheckIn,
+    }
+}
+
+pub fn message_kind_to_core(kind: api::MessageKind) -> messages::MessageKind {
+    match kind {
+        api::MessageKind::Text => messages::MessageKind::Text,
+        api::MessageKind::CheckIn => messages::MessageKind::CheckIn,
+    }
+}
+
+pub fn message(m: messages::Message, viewer: Tz) -> api::Message {
+    api::Message {
+        id: m.id,
+        conversation: m.conversation.to_string(),
+        author_id: m.author_id,
+        author_pseudonym: m.author_pseudonym,
+        mine: m.mine,
+        text: m.text,
+        kind: message_kind(m.kind),
+        sent_viewer: m.sent_at.with_timezone(&viewer).naive_local(),
+        sent_at: m.sent_at,
+        reply_to: m.reply_to.map(|q| api::Quote {
+            id: q.id,
+            author_pseudonym: q.author_pseudonym,
+            excerpt: q.excerpt,
+        }),
+        reactions: m
+            .reactions
+            .into_iter()
+            .map(|r| api::Reaction {
+                emoji: r.emoji,
+                count: r.count,
+                mine: r.mine,
+                by: r.by,
+            })
+            .collect(),
+        edited: m.edited_at.is_some(),
+        deleted: m.deleted,
+    }
+}
+
+pub fn message_page(page: messages::MessagePage, viewer: Tz) -> api::MessagePage {
+    api::MessagePage {
+        conversation: page.conversation.to_string(),
+        messages: page
+            .messages
+            .into_iter()
+            .map(|m| message(m, viewer))
+            .collect(),
+        older: page.older,
+        read_by: page
+            .read_by
+            .into_iter()
+            .map(|r| api::Receipt {
+                member_id: r.member_id,
+                pseudonym: r.pseudonym,
+                read_up_to: r.read_up_to,
+            })
+            .collect(),
+    }
+}
+
+pub fn conversation(c: messages::ConversationSummary, viewer: Tz) -> api::Conversation {
+    api::Conversation {
+        kind: match c.conversation {
+            messages::Conversation::Group(_) => api::ConversationKind::Group,
+            messages::Conversation::Direct(_) => api::ConversationKind::Direct,
+        },
+        id: c.conversation.to_string(),
+        title: c.title,
+        group_id: c.group_id,
+        peer_id: c.peer_id,
+        last: c.last.map(|l| api::MessagePreview {
+            author_pseudonym: l.author_pseudonym,
+            mine: l.mine,
+            excerpt: l.excerpt,
+            kind: message_kind(l.kind),
+            sent_viewer: l.sent_at.with_timezone(&viewer).naive_local(),
+            sent_at: l.sent_at,
+            deleted: l.deleted,
+        }),
+        unread: c.unread,
+        read_only: c.read_only,
+    }
+}
+
+pub fn peer(p: messages::Peer) -> api::Peer {
+    api::Peer {
+        member_id: p.member_id,
+        pseudonym: p.pseudonym,
     }
 }
 

@@ -7,6 +7,7 @@ mod contacts;
 mod files;
 mod groups;
 mod journal;
+mod messages;
 mod session;
 
 use mutua_api::{ApiError, ErrorKind, Profile};

@@ -1,4 +1,4 @@
-//! What the screens show and send: groups, meetings, contacts, journal, profile.
+//! What the screens show and send: groups, meetings, contacts, messages, journal, profile.
 //!
 //! These mirror the core's types in shape but not in code: the UI (wasm32) must not depend on
 //! the core (SQLite, Automerge). The shell converts between the two in one module.
@@ -249,4 +249,116 @@ pub struct Today {
     pub reachable: Vec<Reachable>,
     pub recent_entries: Vec<Entry>,
     pub now_utc: DateTime<Utc>,
+}
+
+/// A group's thread or a one-to-one conversation, as the inbox lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// `group:<group id>` or `dm:<pair id>`: what the message commands take.
+    pub id: String,
+    pub kind: ConversationKind,
+    /// The group's name, or the other member's pseudonym.
+    pub title: String,
+    pub group_id: Option<String>,
+    /// The other member, in a one-to-one conversation.
+    pub peer_id: Option<String>,
+    pub last: Option<MessagePreview>,
+    /// Messages from others the member has not read yet.
+    pub unread: u32,
+    /// An archived group's thread: readable, not writable.
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationKind {
+    Group,
+    Direct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Text,
+    /// "How is everyone doing this week?"
+    CheckIn,
+}
+
+/// The newest message of a conversation, in one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePreview {
+    pub author_pseudonym: String,
+    pub mine: bool,
+    /// The first 80 characters on one line; empty when `deleted`.
+    pub excerpt: String,
+    pub kind: MessageKind,
+    pub sent_at: DateTime<Utc>,
+    /// `sent_at` on the viewer's wall clock.
+    pub sent_viewer: NaiveDateTime,
+    pub deleted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: String,
+    pub conversation: String,
+    pub author_id: String,
+    /// The author's pseudonym when they sent it.
+    pub author_pseudonym: String,
+    pub mine: bool,
+    /// Empty when `deleted`.
+    pub text: String,
+    pub kind: MessageKind,
+    pub sent_at: DateTime<Utc>,
+    /// `sent_at` on the viewer's wall clock.
+    pub sent_viewer: NaiveDateTime,
+    pub reply_to: Option<Quote>,
+    pub reactions: Vec<Reaction>,
+    pub edited: bool,
+    /// Retracted by its author, for everyone.
+    pub deleted: bool,
+}
+
+/// The message a reply answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub id: String,
+    /// Both `None` when the quoted message is deleted or not on this device.
+    pub author_pseudonym: Option<String>,
+    pub excerpt: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub count: u32,
+    pub mine: bool,
+    /// Pseudonyms of who chose it.
+    pub by: Vec<String>,
+}
+
+/// How far another member has read (only for a member who shares their own receipts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub member_id: String,
+    pub pseudonym: String,
+    pub read_up_to: DateTime<Utc>,
+}
+
+/// A page of a conversation, oldest first; `older` fetches the page before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePage {
+    pub conversation: String,
+    pub messages: Vec<Message>,
+    /// Pass as `MessagesRequest::before` for older messages; `None` at the beginning.
+    pub older: Option<String>,
+    pub read_by: Vec<Receipt>,
+}
+
+/// Someone the member can write to: a member of one of their groups, or someone they already
+/// have a conversation with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    pub member_id: String,
+    pub pseudonym: String,
 }

@@ -33,6 +33,18 @@
 //! | `update_contact` | `UpdateContact` | `Contact` |
 //! | `remove_contact` | `IdRequest` | `()` |
 //! | `reachable_now` | – | `Vec<Reachable>` |
+//! | `conversations` | – | `Vec<Conversation>` (most recent first) |
+//! | `messages` | `MessagesRequest` | `MessagePage` |
+//! | `send_message` | `SendMessage` | `Message` |
+//! | `mark_read` | `ConversationRequest` | `()` |
+//! | `react` | `React` | `Message` |
+//! | `unreact` | `IdRequest` (a message) | `Message` |
+//! | `delete_message_for_me` | `IdRequest` (a message) | `()` |
+//! | `edit_message` | `EditMessage` | `Message` |
+//! | `retract_message` | `IdRequest` (one's own message) | `Message` |
+//! | `peers` | – | `Vec<Peer>` |
+//! | `read_receipts` | – | `bool` |
+//! | `set_read_receipts` | `ReadReceipts` | `bool` |
 //! | `journal` | `JournalRequest` | `Vec<EntryGroup>` |
 //! | `add_entry` | `EntryForm` | `Entry` |
 //! | `update_entry` | `UpdateEntry` | `Entry` |
@@ -52,7 +64,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::models::{ContactForm, EntryForm, GroupForm, Period, SeriesForm};
+use crate::models::{ContactForm, EntryForm, GroupForm, MessageKind, Period, SeriesForm};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdRequest {
@@ -170,4 +182,58 @@ pub struct ChooseSavePath {
 pub struct DeleteEverything {
     /// Must be the member's pseudonym, typed again: the second step of the confirmation.
     pub confirm: String,
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageTarget {
+    /// A conversation by id (`group:…` or `dm:…`), as `Conversation::id` gives it.
+    Conversation(String),
+    /// A group's thread, by group id.
+    Group(String),
+    /// One member, by member id: starts the one-to-one conversation if there is none yet.
+    Member(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendMessage {
+    pub target: MessageTarget,
+    /// 1 to 4,000 characters (trimmed).
+    pub text: String,
+    /// The id of a message of the same conversation this one answers.
+    pub reply_to: Option<String>,
+    pub kind: MessageKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagesRequest {
+    pub conversation: String,
+    /// A message id from `MessagePage::older`: the page before it. `None`: the newest page.
+    pub before: Option<String>,
+    /// 1 to 200.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationRequest {
+    pub conversation: String,
+}
+
+/// Reacts with one emoji, replacing the member's earlier reaction to that message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct React {
+    pub message_id: String,
+    pub emoji: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditMessage {
+    pub id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadReceipts {
+    pub enabled: bool,
 }
