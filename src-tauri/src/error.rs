@@ -49,9 +49,18 @@ fn from_core(error: Error) -> ApiError {
         | Error::PassphraseTooShort
         | Error::AlreadyInitialised(_)
         | Error::NotAChangeFile(_)
-        | Error::ChangeFileDamaged(_) => ErrorKind::InvalidInput,
+        | Error::ChangeFileDamaged(_)
+        | Error::InvitationExpired
+        | Error::InvitationInvalid(_)
+        | Error::NotAllowed(_)
+        | Error::RemovedFromGroup(_) => ErrorKind::InvalidInput,
         Error::WrongPassphrase => ErrorKind::WrongPassphrase,
-        Error::PassphraseRequired | Error::NotInitialised => ErrorKind::Locked,
+        Error::PassphraseRequired | Error::NotInitialised | Error::Locked => ErrorKind::Locked,
+        // Sync runs in the background and has its own status line; until the app's sync screens
+        // give relay trouble a kind of its own, these carry their words in the message.
+        Error::RelayUnreachable(_) | Error::RelayGarbled(_) | Error::RelayRefused(_) => {
+            ErrorKind::Internal
+        }
         // The keychain is where the database key is stored; a newer schema is data this build
         // cannot read. Both are about the data on this device, not about what was typed.
         Error::Storage(_)
