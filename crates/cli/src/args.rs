@@ -41,6 +41,14 @@ pub enum Command {
     /// Peer contacts and when they are glad to be reached.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Your groups' threads: send, read, react.
+    #[command(subcommand)]
+    Message(MessageCommand),
+    /// One-to-one messages with a member of a group you share.
+    #[command(subcommand)]
+    Dm(DmCommand),
+    /// Your conversations, the most recent first, with unread counts.
+    Inbox,
     /// Your private journal.
     #[command(subcommand)]
     Journal(JournalCommand),
@@ -463,6 +471,90 @@ pub enum JournalCommand {
         #[arg(long)]
         to: Option<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct MessageTextArgs {
+    /// The message (1 to 4,000 characters); "-" reads it from standard input.
+    pub text: String,
+    /// Answer this message (its id, or the start of it).
+    #[arg(long, value_name = "ID")]
+    pub reply_to: Option<String>,
+    /// Send it as a check-in: "how is everyone doing this week?".
+    #[arg(long)]
+    pub check_in: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// How many messages to show, newest last (1 to 200).
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+    /// Show the messages sent before this one (the id a previous page printed).
+    #[arg(long, value_name = "ID")]
+    pub before: Option<String>,
+    /// Leave the conversation unread (listing the newest page marks it read).
+    #[arg(long)]
+    pub keep_unread: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MessageCommand {
+    /// Send a message to a group's thread.
+    Send {
+        #[arg(long)]
+        group: String,
+        #[command(flatten)]
+        message: MessageTextArgs,
+    },
+    /// A group's thread, newest page (and mark it read).
+    List {
+        #[arg(long)]
+        group: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// React to a message with one emoji: ❤️ 👍 🙏 🤗 💪 😢 or any other.
+    React { message: String, emoji: String },
+    /// Take back your reaction to a message.
+    Unreact { message: String },
+    /// Delete a message for yourself, on this device; others keep it.
+    Delete { message: String },
+    /// Replace the text of one of your messages.
+    Edit { message: String, text: String },
+    /// Take back one of your messages for everyone (a "deleted" mark stays).
+    Retract { message: String },
+    /// Show or set whether others see how far you have read (off unless you turn it on).
+    Receipts {
+        #[arg(value_enum)]
+        set: Option<Switch>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DmCommand {
+    /// Send a one-to-one message to a member (id, start of it, or pseudonym).
+    Send {
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        message: MessageTextArgs,
+    },
+    /// Your conversation with a member, newest page (and mark it read).
+    List {
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Members you can write to.
+    Peers,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod cmd_data;
 mod cmd_groups;
 mod cmd_journal;
 mod cmd_meetings;
+mod cmd_messages;
 mod cmd_sync;
 mod demo;
 mod output;
@@ -60,6 +61,9 @@ pub(crate) fn run_with(m: &mut Mutua, dir: &Path, out: Out, command: Command) ->
         Command::Meeting(c) => cmd_meetings::run(m, out, c),
         Command::Calendar(a) => cmd_meetings::calendar(m, out, a),
         Command::Contact(c) => cmd_contacts::run(m, out, c),
+        Command::Message(c) => cmd_messages::message(m, out, c),
+        Command::Dm(c) => cmd_messages::dm(m, out, c),
+        Command::Inbox => cmd_messages::inbox(m, out),
         Command::Journal(c) => cmd_journal::run(m, out, c),
         Command::Export(a) => cmd_data::export(m, a.out.as_deref()),
         Command::Changes(c) => cmd_data::changes(m, out, c),
