@@ -3,7 +3,7 @@ they share one app and one data folder):
 
 first run → a group → a monthly "2nd Tuesday" meeting → its occurrences in the agenda and the
 month grid → cancel one → a contact with availability → a journal entry with mood and emotions
-→ found by search → every screen at desktop width → Spanish → quit, relaunch, unlock →
+→ found by search → a message in the group's thread → every screen at desktop width → Spanish → quit, relaunch, unlock →
 everything still there → the phone-width pass (390×844) → lock and unlock → the unlock screen
 speaks the last language after a relaunch.
 
@@ -30,6 +30,7 @@ CANCELLED = "2026-02-10"  # the second Tuesday of February: the one we cancel
 CONTACT = "Luis M."
 ENTRY_TEXT = "The Tuesday circle felt warm tonight. We talked about sleep routines and small steps."
 SEARCH_WORD = "routines"
+MESSAGE = "Thank you all for tonight. Same time next month?"
 
 # The second Tuesdays of the first months of 2026, and the other Tuesdays of those months.
 SECOND_TUESDAYS = {"2026-01": "2026-01-13", "2026-02": "2026-02-10", "2026-03": "2026-03-10", "2026-04": "2026-04-14"}
@@ -41,9 +42,9 @@ OTHER_TUESDAYS = {
 }
 MONTHS_EN = {"2026-01": "January 2026", "2026-02": "February 2026", "2026-03": "March 2026", "2026-04": "April 2026"}
 
-NAV_EN = {"today": "Today", "groups": "Groups", "calendar": "Calendar", "contacts": "Contacts",
+NAV_EN = {"today": "Today", "messages": "Messages", "groups": "Groups", "calendar": "Calendar", "contacts": "Contacts",
           "journal": "Journal", "settings": "Settings"}
-NAV_ES = {"today": "Hoy", "groups": "Grupos", "calendar": "Calendario", "contacts": "Contactos",
+NAV_ES = {"today": "Hoy", "messages": "Mensajes", "groups": "Grupos", "calendar": "Calendario", "contacts": "Contactos",
           "journal": "Diario", "settings": "Ajustes"}
 
 
@@ -343,6 +344,32 @@ def test_08_find_it_by_search(app: App):
         assert any(SEARCH_WORD in m.lower() for m in marked), (hit.text, marked)
 
 
+def test_08b_group_message(app: App):
+    with app.step("messages: the group's thread is listed, empty"):
+        app.nav("messages")
+        app.wait_heading("Messages")
+        item = app.by_attr("conversation-item", "title", GROUP)
+        assert "No messages yet" in app.text_of("conversation-last"), item.text
+        app.click(item.find_element(By.CSS_SELECTOR, App.css("conversation-open")))
+        app.wait(lambda d: app.text_of("thread-title") == GROUP, "the group's thread")
+        app.find("thread-empty")
+
+    with app.step("send a message: it is listed, in the thread and in the inbox"):
+        app.fill("composer-text", MESSAGE)
+        app.click("composer-send")
+        app.wait_status("Message sent.")
+        app.wait(lambda d: app.present("message-item"), "the message in the thread")
+        message = app.find("message-item")
+        assert message.get_attribute("data-mine") == "true"
+        assert app.text_of("message-text") == MESSAGE
+        assert app.find("composer-text").get_attribute("value") == "", "the composer is cleared"
+        app.click("thread-back")
+        app.wait_heading("Messages")
+        item = app.by_attr("conversation-item", "title", GROUP)
+        assert MESSAGE[:40] in item.text, item.text
+        assert item.get_attribute("data-unread") == "0", "one's own messages are never unread"
+
+
 def test_09_every_screen_at_desktop_width(app: App):
     """Screenshots of each main screen with the data in it; nothing scrolls sideways."""
     with app.step("desktop tour"):
@@ -361,6 +388,12 @@ def tour(app: App, suffix: str = "") -> None:
     app.click(app.by_attr("group-item", "name", GROUP).find_element(By.CSS_SELECTOR, App.css("group-open")))
     app.by_attr("series-item", "title", MEETING)
     check_screen(app, "group", suffix)
+    app.nav("messages")
+    item = app.by_attr("conversation-item", "title", GROUP)
+    check_screen(app, "messages", suffix)
+    app.click(item.find_element(By.CSS_SELECTOR, App.css("conversation-open")))
+    app.wait(lambda d: app.present("message-item"), "the group's messages")
+    check_screen(app, "thread", suffix)
     app.nav("calendar")
     view(app, "agenda")
     app.click("calendar-today")

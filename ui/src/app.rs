@@ -12,8 +12,8 @@ use crate::ipc;
 use crate::pages::{
     calendar::CalendarPage, calendar::CalendarView, contacts::ContactEditPage,
     contacts::ContactsPage, first_run::FirstRunPage, group_form::GroupFormPage, groups::GroupPage,
-    groups::GroupsPage, journal::JournalPage, series_form::SeriesFormPage, settings::SettingsPage,
-    today::TodayPage, unlock::UnlockPage,
+    groups::GroupsPage, journal::JournalPage, messages::MessagesPage, messages::ThreadPage,
+    series_form::SeriesFormPage, settings::SettingsPage, today::TodayPage, unlock::UnlockPage,
 };
 
 /// Where the session stands; decides between the first-run, unlock and main screens.
@@ -35,6 +35,8 @@ pub enum Phase {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
     Today,
+    Messages,
+    Thread(Thread),
     Groups,
     GroupNew,
     Group(String),
@@ -49,10 +51,21 @@ pub enum Screen {
     Settings,
 }
 
-/// The six places in the navigation.
+/// A conversation to show: one that exists (by id), or a member not written to yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Thread {
+    Conversation(String),
+    Direct {
+        member_id: String,
+        pseudonym: String,
+    },
+}
+
+/// The seven places in the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Today,
+    Messages,
     Groups,
     Calendar,
     Contacts,
@@ -64,6 +77,7 @@ impl Screen {
     pub fn section(&self) -> Section {
         match self {
             Screen::Today => Section::Today,
+            Screen::Messages | Screen::Thread(_) => Section::Messages,
             Screen::Groups | Screen::GroupNew | Screen::Group(_) | Screen::GroupEdit(_) => {
                 Section::Groups
             }
@@ -78,8 +92,9 @@ impl Screen {
 }
 
 impl Section {
-    const ALL: [Section; 6] = [
+    const ALL: [Section; 7] = [
         Section::Today,
+        Section::Messages,
         Section::Groups,
         Section::Calendar,
         Section::Contacts,
@@ -90,6 +105,7 @@ impl Section {
     fn screen(self) -> Screen {
         match self {
             Section::Today => Screen::Today,
+            Section::Messages => Screen::Messages,
             Section::Groups => Screen::Groups,
             Section::Calendar => Screen::Calendar,
             Section::Contacts => Screen::Contacts,
@@ -101,6 +117,7 @@ impl Section {
     fn label(self) -> Key {
         match self {
             Section::Today => Key::NavToday,
+            Section::Messages => Key::NavMessages,
             Section::Groups => Key::NavGroups,
             Section::Calendar => Key::NavCalendar,
             Section::Contacts => Key::NavContacts,
@@ -112,6 +129,7 @@ impl Section {
     fn testid(self) -> &'static str {
         match self {
             Section::Today => "nav-today",
+            Section::Messages => "nav-messages",
             Section::Groups => "nav-groups",
             Section::Calendar => "nav-calendar",
             Section::Contacts => "nav-contacts",
@@ -130,6 +148,9 @@ pub struct Ui {
     pub profile: RwSignal<Option<Profile>>,
     /// Bumped after every change; resources read it, so they fetch again.
     pub version: RwSignal<u32>,
+    /// Bumped when a conversation is marked read, so the unread badge counts again (without
+    /// making every screen fetch again).
+    pub reads: RwSignal<u32>,
     /// The polite live region's text: what just happened.
     pub status: RwSignal<String>,
     /// The month the calendar shows (its first day), kept across screens.
@@ -152,6 +173,7 @@ impl Ui {
             screen: RwSignal::new(Screen::Today),
             profile: RwSignal::new(None),
             version: RwSignal::new(0),
+            reads: RwSignal::new(0),
             status: RwSignal::new(String::new()),
             month: RwSignal::new(crate::dates::first_of_month(today)),
             calendar_view: RwSignal::new(CalendarView::Agenda),
@@ -347,6 +369,16 @@ fn Unavailable(error: ApiError) -> impl IntoView {
 fn Shell() -> impl IntoView {
     let ui = use_ui();
     ui.load_zones();
+    let unread = LocalResource::new(move || {
+        ui.version.track();
+        ui.reads.track();
+        async move {
+            ipc::conversations()
+                .await
+                .map(|list| list.iter().map(|c| c.unread).sum::<u32>())
+                .unwrap_or(0)
+        }
+    });
     let nav_items = Section::ALL
         .into_iter()
         .map(|section| {
@@ -362,6 +394,26 @@ fn Shell() -> impl IntoView {
                     >
                         <NavIcon section />
                         <span class="nav-label">{move || ui.t(section.label())}</span>
+                        {(section == Section::Messages)
+                            .then(|| {
+                                view! {
+                                    <Show when=move || unread.get().unwrap_or(0) != 0>
+                                        <span class="nav-badge" data-testid="nav-unread">
+                                            <span aria-hidden="true">
+                                                {move || unread.get().unwrap_or(0).to_string()}
+                                            </span>
+                                            <span class="visually-hidden">
+                                                {move || {
+                                                    crate::i18n::fill(
+                                                        ui.t(Key::UnreadNav),
+                                                        &[&unread.get().unwrap_or(0).to_string()],
+                                                    )
+                                                }}
+                                            </span>
+                                        </span>
+                                    </Show>
+                                }
+                            })}
                     </button>
                 </li>
             }
@@ -386,6 +438,8 @@ fn Shell() -> impl IntoView {
                 </p>
                 {move || match ui.screen.get() {
                     Screen::Today => view! { <TodayPage /> }.into_any(),
+                    Screen::Messages => view! { <MessagesPage /> }.into_any(),
+                    Screen::Thread(thread) => view! { <ThreadPage thread /> }.into_any(),
                     Screen::Groups => view! { <GroupsPage /> }.into_any(),
                     Screen::GroupNew => view! { <GroupFormPage id=None /> }.into_any(),
                     Screen::Group(id) => view! { <GroupPage id /> }.into_any(),
@@ -439,6 +493,7 @@ fn NavIcon(section: Section) -> impl IntoView {
         Section::Groups => {
             "M8 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM16 11a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2 20c0-3 3-5 6-5s6 2 6 5M12 20c0-3 2-5 4-5 3 0 6 2 6 5"
         }
+        Section::Messages => "M4 5h16v11H10l-5 4v-4H4zM8 9h8M8 12h5",
         Section::Calendar => "M4 6h16v14H4zM4 10h16M8 3v4M16 3v4",
         Section::Contacts => "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21c0-4 4-6 8-6s8 2 8 6",
         Section::Journal => {

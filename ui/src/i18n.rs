@@ -73,6 +73,7 @@ keys! {
     // Frame and navigation
     NavToday => "Today", "Hoy";
     NavGroups => "Groups", "Grupos";
+    NavMessages => "Messages", "Mensajes";
     NavCalendar => "Calendar", "Calendario";
     NavContacts => "Contacts", "Contactos";
     NavJournal => "Journal", "Diario";
@@ -291,6 +292,59 @@ keys! {
     AddTime => "Add a time", "Añadir un horario";
     RemoveTimeN => "Remove time {0}", "Quitar el horario {0}";
     SaveContact => "Save contact", "Guardar contacto";
+
+    // Messages
+    WriteToSomeone => "Write to someone", "Escribir a alguien";
+    PeopleToWrite => "Who do you want to write to?", "¿A quién quieres escribir?";
+    NoPeers => "Nobody to write to yet: the members of your groups appear here.", "Aún no hay nadie a quien escribir: aquí aparecen los miembros de tus grupos.";
+    NoConversations => "No conversations yet. Each of your groups has a thread here; create or join a group to start.", "Aún no hay conversaciones. Cada uno de tus grupos tiene aquí su hilo; crea un grupo o únete a uno para empezar.";
+    ConversationGroup => "Group thread", "Hilo del grupo";
+    ConversationDirect => "One-to-one", "Conversación privada";
+    NoMessagesYet => "No messages yet", "Aún no hay mensajes";
+    UnreadCount => "{0} unread", "{0} sin leer";
+    UnreadNav => "{0} unread messages", "{0} mensajes sin leer";
+    BackToMessages => "‹ All messages", "‹ Todos los mensajes";
+    ThreadEmptyGroup => "No messages yet. Say hello, or ask how everyone is doing this week.", "Aún no hay mensajes. Saluda, o pregunta cómo le va la semana a cada quien.";
+    ThreadEmptyDirect => "No messages yet. Write the first one below.", "Aún no hay mensajes. Escribe el primero abajo.";
+    ThreadReadOnly => "This group is archived: its thread can be read but not written to.", "Este grupo está archivado: su hilo se puede leer, pero ya no escribir.";
+    LoadOlder => "Show older messages", "Ver mensajes anteriores";
+    MessagesOf => "Messages", "Mensajes";
+    MessageLabel => "Your message", "Tu mensaje";
+    MessagePlaceholder => "Write a message…", "Escribe un mensaje…";
+    Send => "Send", "Enviar";
+    Sending => "Sending…", "Enviando…";
+    MessageSent => "Message sent.", "Mensaje enviado.";
+    SendAsCheckIn => "Send as a check-in (asks how everyone is doing)", "Enviar como ronda (pregunta cómo está cada quien)";
+    CheckInPrompt => "How is everyone doing this week?", "¿Cómo les va esta semana?";
+    CheckIn => "Check-in", "Ronda";
+    Reply => "Reply", "Responder";
+    ReplyTo => "Reply to {0}", "Responder a {0}";
+    ReplyingTo => "Replying to {0}: “{1}”", "Respondiendo a {0}: «{1}»";
+    CancelReply => "Cancel reply", "Cancelar respuesta";
+    QuoteOf => "In reply to {0}: “{1}”", "En respuesta a {0}: «{1}»";
+    QuoteDeleted => "In reply to a deleted message", "En respuesta a un mensaje eliminado";
+    React => "React", "Reaccionar";
+    ReactionsFor => "Reactions", "Reacciones";
+    ReactWith => "React with {0}", "Reaccionar con {0}";
+    ReactionBy => "{0}: {1}", "{0}: {1}";
+    DeleteForMe => "Delete for me", "Eliminar para mí";
+    DeleteForMeQuestion => "Delete this message on this device? The others keep it.", "¿Eliminar este mensaje en este dispositivo? Los demás lo conservan.";
+    YesDeleteForMe => "Yes, delete for me", "Sí, eliminar para mí";
+    DeletedForMe => "Message deleted for you.", "Mensaje eliminado para ti.";
+    Retract => "Delete for everyone", "Eliminar para todos";
+    RetractQuestion => "Delete this message for everyone? A note that it was deleted stays.", "¿Eliminar este mensaje para todos? Quedará una nota de que se eliminó.";
+    YesRetract => "Yes, delete for everyone", "Sí, eliminar para todos";
+    Retracted => "Message deleted for everyone.", "Mensaje eliminado para todos.";
+    DeletedByAuthor => "This message was deleted.", "Este mensaje fue eliminado.";
+    Edited => "edited", "editado";
+    ReadBy => "Read by {0}", "Leído por {0}";
+    ErrMessageEmpty => "Write something to send.", "Escribe algo para enviar.";
+    ReadReceipts => "Read receipts", "Confirmaciones de lectura";
+    ReadReceiptsHint => "When on, others see how far you have read, and you see theirs. Off unless you turn it on.", "Si las activas, los demás ven hasta dónde has leído y tú ves lo mismo de ellos. Están desactivadas salvo que las actives.";
+    ReadReceiptsLabel => "Let others see when I have read their messages", "Dejar que los demás vean cuándo he leído sus mensajes";
+    ReadReceiptsOn => "Read receipts on.", "Confirmaciones de lectura activadas.";
+    ReadReceiptsOff => "Read receipts off.", "Confirmaciones de lectura desactivadas.";
+    OpenThread => "Open the group's messages", "Abrir los mensajes del grupo";
 
     // Journal
     JournalPrivate => "Private: your journal never leaves your own devices.", "Privado: tu diario nunca sale de tus propios dispositivos.";

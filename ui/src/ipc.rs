@@ -7,12 +7,13 @@
 
 use chrono::NaiveDate;
 use mutua_api::{
-    AddSeries, ApiError, AppInfo, ArchiveGroup, ChooseSavePath, Contact, ContactForm, DateRange,
-    DeleteEverything, Entry, EntryForm, EntryGroup, ExportAll, ExportIcs, ExportSummary, Group,
-    GroupDetail, GroupForm, GroupsRequest, IdRequest, JournalRequest, MoodPoint, MoveOccurrence,
-    Occurrence, OccurrenceDate, Period, Profile, Reachable, SavedSeries, SearchHit, SearchRequest,
-    Series, SeriesForm, SessionState, SetupRequest, Today, UnlockRequest, UpdateContact,
-    UpdateEntry, UpdateGroup, UpdateSeries,
+    AddSeries, ApiError, AppInfo, ArchiveGroup, ChooseSavePath, Contact, ContactForm, Conversation,
+    ConversationRequest, DateRange, DeleteEverything, Entry, EntryForm, EntryGroup, ExportAll,
+    ExportIcs, ExportSummary, Group, GroupDetail, GroupForm, GroupsRequest, IdRequest,
+    JournalRequest, Message, MessagePage, MessagesRequest, MoodPoint, MoveOccurrence, Occurrence,
+    OccurrenceDate, Peer, Period, Profile, Reachable, React, ReadReceipts, SavedSeries, SearchHit,
+    SearchRequest, SendMessage, Series, SeriesForm, SessionState, SetupRequest, Today,
+    UnlockRequest, UpdateContact, UpdateEntry, UpdateGroup, UpdateSeries,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -196,6 +197,73 @@ pub async fn remove_contact(id: &str) -> Result<(), ApiError> {
 
 pub async fn reachable_now() -> Result<Vec<Reachable>, ApiError> {
     call0("reachable_now").await
+}
+
+// --- messages ------------------------------------------------------------------------------
+
+/// Every conversation, the most recent first, with unread counts.
+pub async fn conversations() -> Result<Vec<Conversation>, ApiError> {
+    call0("conversations").await
+}
+
+/// The `limit` newest messages of a conversation sent before the message `before`.
+pub async fn messages(
+    conversation: &str,
+    before: Option<&str>,
+    limit: u32,
+) -> Result<MessagePage, ApiError> {
+    let request = MessagesRequest {
+        conversation: conversation.to_owned(),
+        before: before.map(str::to_owned),
+        limit,
+    };
+    call("messages", &request).await
+}
+
+pub async fn send_message(request: &SendMessage) -> Result<Message, ApiError> {
+    call("send_message", request).await
+}
+
+pub async fn mark_read(conversation: &str) -> Result<(), ApiError> {
+    let request = ConversationRequest {
+        conversation: conversation.to_owned(),
+    };
+    call("mark_read", &request).await
+}
+
+pub async fn react(message_id: &str, emoji: &str) -> Result<Message, ApiError> {
+    let request = React {
+        message_id: message_id.to_owned(),
+        emoji: emoji.to_owned(),
+    };
+    call("react", &request).await
+}
+
+pub async fn unreact(message_id: &str) -> Result<Message, ApiError> {
+    call("unreact", &id_request(message_id)).await
+}
+
+/// Hides a message on this device only.
+pub async fn delete_message_for_me(message_id: &str) -> Result<(), ApiError> {
+    call("delete_message_for_me", &id_request(message_id)).await
+}
+
+/// Takes back one of the member's own messages, for everyone.
+pub async fn retract_message(message_id: &str) -> Result<Message, ApiError> {
+    call("retract_message", &id_request(message_id)).await
+}
+
+/// Who the member can start a one-to-one conversation with.
+pub async fn peers() -> Result<Vec<Peer>, ApiError> {
+    call0("peers").await
+}
+
+pub async fn read_receipts() -> Result<bool, ApiError> {
+    call0("read_receipts").await
+}
+
+pub async fn set_read_receipts(enabled: bool) -> Result<bool, ApiError> {
+    call("set_read_receipts", &ReadReceipts { enabled }).await
 }
 
 // --- journal -------------------------------------------------------------------------------

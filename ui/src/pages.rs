@@ -7,6 +7,7 @@ pub mod first_run;
 pub mod group_form;
 pub mod groups;
 pub mod journal;
+pub mod messages;
 pub mod mood_chart;
 pub mod occurrence;
 pub mod series_form;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use mutua_api::{Admission, Group, GroupDetail, GroupKind, OccurrenceDate, Series};
 
-use crate::app::{Screen, use_ui};
+use crate::app::{Screen, Thread, use_ui};
 use crate::components::{Confirm, LoadError, Loading};
 use crate::dates::time_text;
 use crate::i18n::{Key, date_long, describe_rule, fill, language_name, role_label};
@@ -275,6 +275,17 @@ fn GroupDetailView(detail: GroupDetail) -> impl IntoView {
             </div>
         </div>
         <div class="toolbar" role="group" aria-label=move || ui.t(Key::GroupActions)>
+            <button
+                type="button"
+                class="secondary"
+                data-testid="group-messages"
+                on:click={
+                    let thread = Screen::Thread(Thread::Conversation(format!("group:{id}")));
+                    move |_| ui.go(thread.clone())
+                }
+            >
+                {move || ui.t(Key::OpenThread)}
+            </button>
             <button
                 type="button"
                 class="primary"

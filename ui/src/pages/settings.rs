@@ -20,6 +20,7 @@ pub fn SettingsPage() -> impl IntoView {
         <h1 tabindex="-1">{move || ui.t(Key::NavSettings)}</h1>
         <ProfileSection />
         <LanguageSection />
+        <ReadReceiptsSection />
         <LockSection />
         <ExportSection />
         <DeleteSection />
@@ -165,6 +166,62 @@ fn LanguageSection() -> impl IntoView {
                 <LanguageSelect id="settings-language" on_change=change />
             </div>
             <p class="form-error" aria-live="polite" data-testid="settings-language-error">
+                {move || error.get()}
+            </p>
+        </section>
+    }
+}
+
+/// Read receipts: off unless the member turns them on; the setting follows them to their other
+/// devices.
+#[component]
+fn ReadReceiptsSection() -> impl IntoView {
+    let ui = use_ui();
+    let enabled = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        match ipc::read_receipts().await {
+            Ok(on) => enabled.set(on),
+            Err(failure) => error.set(Some(ui.explain(&failure))),
+        }
+    });
+    let change = move |ev: leptos::ev::Event| {
+        let wanted = event_target_checked(&ev);
+        error.set(None);
+        spawn_local(async move {
+            match ipc::set_read_receipts(wanted).await {
+                Ok(on) => {
+                    enabled.set(on);
+                    ui.say(ui.t(if on {
+                        Key::ReadReceiptsOn
+                    } else {
+                        Key::ReadReceiptsOff
+                    }));
+                }
+                Err(failure) => {
+                    enabled.set(!wanted);
+                    error.set(Some(ui.explain(&failure)));
+                }
+            }
+        });
+    };
+    view! {
+        <section class="panel" aria-labelledby="settings-receipts-h">
+            <h2 id="settings-receipts-h">{move || ui.t(Key::ReadReceipts)}</h2>
+            <p class="hint" id="settings-read-receipts-hint">
+                {move || ui.t(Key::ReadReceiptsHint)}
+            </p>
+            <label class="choice">
+                <input
+                    type="checkbox"
+                    data-testid="settings-read-receipts"
+                    aria-describedby="settings-read-receipts-hint"
+                    prop:checked=move || enabled.get()
+                    on:change=change
+                />
+                <span>{move || ui.t(Key::ReadReceiptsLabel)}</span>
+            </label>
+            <p class="form-error" aria-live="polite" data-testid="settings-read-receipts-error">
                 {move || error.get()}
             </p>
         </section>
