@@ -10,11 +10,13 @@
 //!   against the roster, or an introduction vouched for by an invitation; otherwise held or
 //!   rejected with a warning).
 //! * [`invite`] / [`remote`]: joining in person (code or QR) and remotely (request + approval).
+//! * [`direct`]: one-to-one conversations in a pair space only the two members can open.
 //! * [`members`]: removing a member: a new epoch key for everybody else, a new relay token.
 //! * [`client`]: the relay over HTTP (reqwest). [`driver`]: rounds, live waiting, backoff.
 
 pub mod client;
 mod crypto;
+mod direct;
 pub mod driver;
 pub mod invite;
 pub mod members;
@@ -85,7 +87,8 @@ impl Mutua {
         )
     }
 
-    /// Groups this device syncs.
+    /// Spaces this device syncs: its groups, a pair space with each member it shares a group
+    /// with (one-to-one messages), and its own space if it has another device.
     pub fn sync_spaces(&mut self) -> Result<Vec<SpaceId>> {
         // Groups created on this device before it ever synced get their space now.
         let groups: Vec<String> = {
@@ -101,6 +104,7 @@ impl Mutua {
         for group in groups {
             self.ensure_space(&group)?;
         }
+        self.ensure_pair_spaces()?;
         space::active_spaces(&self.conn)
     }
 

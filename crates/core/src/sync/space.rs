@@ -70,10 +70,46 @@ impl Space {
         }
     }
 
-    /// Whether `doc` travels in this space: the group's shared documents, never private ones.
-    pub fn carries(&self, doc: &DocId) -> bool {
-        !doc.is_private() && doc.group() == Some(self.group_id.as_str())
+    /// What this space is for, read from `group_id` (see [`Scope`]).
+    pub fn scope(&self) -> Scope<'_> {
+        if self.group_id == PERSONAL_SCOPE {
+            Scope::Personal
+        } else if let Some(pair) = self.group_id.strip_prefix(PAIR_SCOPE_PREFIX) {
+            Scope::Pair(pair)
+        } else {
+            Scope::Group(&self.group_id)
+        }
     }
+
+    /// Whether `doc` travels in this space: a group's shared documents, one pair's
+    /// conversation, or the member's profile and contacts — never a private document.
+    pub fn carries(&self, doc: &DocId) -> bool {
+        if doc.is_private() {
+            return false;
+        }
+        match self.scope() {
+            Scope::Group(group) => doc.group() == Some(group),
+            Scope::Pair(pair) => matches!(doc, DocId::Direct { pair: p, .. } if p == pair),
+            Scope::Personal => matches!(doc, DocId::Profile | DocId::Contacts),
+        }
+    }
+}
+
+/// What a space carries. Stored in `space.group_id`: a group's id, `dm:<pair id>` for the
+/// conversation of two members, or `me` for the member's own documents shared between their
+/// devices (group ids are hex, so the three never collide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope<'a> {
+    Group(&'a str),
+    Pair(&'a str),
+    Personal,
+}
+
+pub(crate) const PERSONAL_SCOPE: &str = "me";
+pub(crate) const PAIR_SCOPE_PREFIX: &str = "dm:";
+
+pub(crate) fn pair_scope(pair: &str) -> String {
+    format!("{PAIR_SCOPE_PREFIX}{pair}")
 }
 
 /// What a device puts inside an envelope.
@@ -533,9 +569,7 @@ impl Mutua {
             if held.is_empty() {
                 return Ok(total);
             }
-            let meta = space.meta_doc();
-            let devices = self.read_doc(&meta, |doc| roster_with_anchors(doc, space))?;
-            let invites = self.read_doc(&meta, invite_keys)?;
+            let (devices, invites) = self.space_roster(space)?;
             let mut progress = false;
             let mut batch: Vec<(DocId, Vec<Change>)> = Vec::new();
             let mut decided: Vec<Decision> = Vec::new();
@@ -597,6 +631,26 @@ impl Mutua {
                 total.still_held = held.len();
                 return Ok(total);
             }
+        }
+    }
+}
+
+impl Mutua {
+    /// Who may write to `space`, and the invitations that may introduce a new device. A
+    /// group's roster is its meta document; a pair's or the member's own space trusts the
+    /// devices the group rosters attribute to its members ([`Mutua::member_roster`]).
+    pub(crate) fn space_roster(
+        &mut self,
+        space: &Space,
+    ) -> Result<(HashMap<DeviceTag, RosterDevice>, HashMap<String, [u8; 32]>)> {
+        match space.scope() {
+            Scope::Group(_) => {
+                let meta = space.meta_doc();
+                let devices = self.read_doc(&meta, |doc| roster_with_anchors(doc, space))?;
+                let invites = self.read_doc(&meta, invite_keys)?;
+                Ok((devices, invites))
+            }
+            Scope::Pair(_) | Scope::Personal => Ok((self.member_roster(space)?, HashMap::new())),
         }
     }
 }

@@ -17,16 +17,16 @@ use crate::sync::driver::sync_once;
 use crate::sync::{InviteMode, Joined};
 
 #[derive(Default)]
-struct FakeSpace {
+pub(super) struct FakeSpace {
     epoch: u32,
     tokens: Vec<(u32, TokenHash)>,
-    envelopes: Vec<Envelope>,
+    pub(super) envelopes: Vec<Envelope>,
     rekeys: Vec<Rekey>,
 }
 
 #[derive(Default)]
-struct FakeRelay {
-    spaces: Mutex<HashMap<SpaceId, FakeSpace>>,
+pub(super) struct FakeRelay {
+    pub(super) spaces: Mutex<HashMap<SpaceId, FakeSpace>>,
 }
 
 fn refuse(code: ErrorCode, epoch: Option<u32>) -> RelayError {
@@ -66,7 +66,7 @@ impl FakeRelay {
         }
     }
 
-    fn all_bytes(&self) -> Vec<u8> {
+    pub(super) fn all_bytes(&self) -> Vec<u8> {
         let spaces = self.spaces.lock().expect("lock");
         let mut out = Vec::new();
         for s in spaces.values() {
@@ -225,11 +225,11 @@ impl Transport for FakeRelay {
     }
 }
 
-fn member(name: &str) -> Mutex<Mutua> {
+pub(super) fn member(name: &str) -> Mutex<Mutua> {
     Mutex::new(Mutua::ephemeral(name).expect("store"))
 }
 
-fn group(kind: GroupKind, admission: Admission) -> GroupFields {
+pub(super) fn group(kind: GroupKind, admission: Admission) -> GroupFields {
     GroupFields {
         name: "Tuesday circle".into(),
         purpose: Some("Carers who meet on Tuesdays".into()),
@@ -243,11 +243,11 @@ fn group(kind: GroupKind, admission: Admission) -> GroupFields {
     }
 }
 
-fn sync(relay: &FakeRelay, who: &Mutex<Mutua>) -> crate::sync::SyncReport {
+pub(super) fn sync(relay: &FakeRelay, who: &Mutex<Mutua>) -> crate::sync::SyncReport {
     sync_once(who, relay, &|_| {}).expect("sync")
 }
 
-fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
+pub(super) fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
     f(&mut who.lock().expect("lock"))
 }
 
@@ -282,7 +282,7 @@ fn add_series(who: &Mutex<Mutua>, group: &str, title: &str) {
 }
 
 /// A creates a group and shows B an in-person code; both sync through the relay.
-fn pair_in_person(relay: &FakeRelay, kind: GroupKind) -> (Mutex<Mutua>, Mutex<Mutua>, String) {
+pub(super) fn pair_in_person(relay: &FakeRelay, kind: GroupKind) -> (Mutex<Mutua>, Mutex<Mutua>, String) {
     let a = member("Ana G.");
     let b = member("Bea R.");
     let g = with(&a, |m| {
