@@ -70,6 +70,28 @@ pub enum Command {
     /// Manage a group's members (facilitators and co-hosts).
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Your devices: pair another one with a code (or QR code), or list them.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Show a one-time code (and QR code) that lets another device of yours in.
+    Pair {
+        /// Do not draw the QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
+    /// Set up this (fresh) install as another device of yours, with the code your other device shows.
+    Join {
+        code: String,
+        /// Keep the database key in the OS keychain instead of asking for a passphrase.
+        #[arg(long)]
+        keychain: bool,
+    },
+    /// Your devices.
+    List,
 }
 
 #[derive(Debug, Args)]

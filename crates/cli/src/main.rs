@@ -4,6 +4,7 @@
 mod args;
 mod cmd_contacts;
 mod cmd_data;
+mod cmd_devices;
 mod cmd_groups;
 mod cmd_journal;
 mod cmd_meetings;
@@ -42,6 +43,7 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Init(args) => cmd_data::init(&dir, out, args),
         Command::Demo(args) => demo::run(args),
         Command::Sync(args) => cmd_sync::sync(session::open(&dir)?, out, args),
+        Command::Device(c @ args::DeviceCommand::Join { .. }) => cmd_devices::join(&dir, out, c),
         command => {
             let mut m = session::open(&dir)?;
             run_with(&mut m, &dir, out, command)
@@ -55,6 +57,7 @@ pub(crate) fn run_with(m: &mut Mutua, dir: &Path, out: Out, command: Command) ->
         Command::Init(_) | Command::Demo(_) | Command::Sync(_) => anyhow::bail!("already set up"),
         Command::Invite(c) => cmd_sync::invite(m, out, c),
         Command::Member(c) => cmd_sync::member(m, out, c),
+        Command::Device(c) => cmd_devices::run(m, out, c),
         Command::Status => cmd_data::status(m, dir, out),
         Command::Profile(c) => cmd_data::profile(m, out, c),
         Command::Group(c) => cmd_groups::run(m, out, c),

@@ -71,6 +71,56 @@ impl Mutua {
         kdf: KdfParams,
     ) -> Result<Mutua> {
         let pseudonym = crate::profile::check_pseudonym(pseudonym)?;
+        Mutua::init_dir(dir, protection, kdf, |conn, dir| {
+            let mut mutua = Mutua::create(conn, dir, None)?;
+            mutua.set_pseudonym(&pseudonym)?;
+            Ok(mutua)
+        })
+    }
+
+    /// Sets up `dir` as another device of the member who showed pairing `code` on one of their
+    /// devices: the same member id, keys of this device's own. Nothing is written for a code
+    /// that is malformed or expired. The member's groups, profile and contacts arrive with the
+    /// next syncs, once the other device has answered ([`Mutua::pairing_status`]).
+    pub fn init_paired(dir: &Path, code: &str, protection: NewProtection<'_>) -> Result<Mutua> {
+        Mutua::init_paired_with_kdf(dir, code, protection, KdfParams::default())
+    }
+
+    /// Like [`Mutua::init_paired`] with explicit Argon2id costs (tests use cheap ones).
+    pub fn init_paired_with_kdf(
+        dir: &Path,
+        code: &str,
+        protection: NewProtection<'_>,
+        kdf: KdfParams,
+    ) -> Result<Mutua> {
+        crate::sync::pairing::check_code(code)?;
+        let member_id = crate::sync::pairing::code_member(code)?;
+        Mutua::init_dir(dir, protection, kdf, |conn, dir| {
+            let mut mutua = Mutua::create(conn, dir, Some(&member_id))?;
+            mutua.begin_pairing(code)?;
+            Ok(mutua)
+        })
+    }
+
+    /// A device paired by `code` that lives only in memory (tests).
+    pub fn ephemeral_paired(code: &str) -> Result<Mutua> {
+        crate::sync::pairing::check_code(code)?;
+        let member_id = crate::sync::pairing::code_member(code)?;
+        let key = crate::unlock::random_key()?;
+        let conn = open_connection(None, &key, true)?;
+        let mut mutua = Mutua::create(conn, None, Some(&member_id))?;
+        mutua.begin_pairing(code)?;
+        Ok(mutua)
+    }
+
+    /// Creates the encrypted database in a new `dir` and lets `make` fill it; on failure no
+    /// database is left behind.
+    fn init_dir(
+        dir: &Path,
+        protection: NewProtection<'_>,
+        kdf: KdfParams,
+        make: impl FnOnce(Connection, Option<PathBuf>) -> Result<Mutua>,
+    ) -> Result<Mutua> {
         if Mutua::exists(dir) {
             return Err(Error::AlreadyInitialised(dir.display().to_string()));
         }
@@ -85,9 +135,7 @@ impl Mutua {
         let path = dir.join(DB_FILE);
         let made = (|| {
             let conn = open_connection(Some(&path), &key, true)?;
-            let mut mutua = Mutua::create(conn, Some(dir.to_path_buf()))?;
-            mutua.set_pseudonym(&pseudonym)?;
-            Ok(mutua)
+            make(conn, Some(dir.to_path_buf()))
         })();
         if made.is_err() {
             for leftover in [DB_FILE, "mutua.db-wal", "mutua.db-shm"] {
@@ -117,7 +165,7 @@ impl Mutua {
     pub fn ephemeral(pseudonym: &str) -> Result<Mutua> {
         let key = crate::unlock::random_key()?;
         let conn = open_connection(None, &key, true)?;
-        let mut mutua = Mutua::create(conn, None)?;
+        let mut mutua = Mutua::create(conn, None, None)?;
         mutua.set_pseudonym(pseudonym)?;
         Ok(mutua)
     }
@@ -157,9 +205,14 @@ impl Mutua {
         &self.identity
     }
 
-    fn create(conn: Connection, dir: Option<PathBuf>) -> Result<Mutua> {
+    /// A new device: its own keys and Automerge actor, for a new member or for `member_id`
+    /// (another device of an existing member, see [`Mutua::init_paired`]).
+    fn create(conn: Connection, dir: Option<PathBuf>, member_id: Option<&str>) -> Result<Mutua> {
         let identity = DeviceIdentity::generate()?;
-        let member_id = new_id()?;
+        let member_id = match member_id {
+            Some(id) => id.to_owned(),
+            None => new_id()?,
+        };
         let actor = random_bytes::<16>()?;
         conn.execute(
             "INSERT INTO device (id, member_id, actor, signing_secret, agreement_secret, created_at)

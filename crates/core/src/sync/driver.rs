@@ -91,6 +91,11 @@ pub fn sync_once<R: Replica, C: Transport>(
             Err(e) => report.errors.push(format!("invitation: {e}")),
         }
     }
+    // Answers made just now (approvals, pairings) go out in this round; if this fails, the next.
+    for ex in replica.with(|m| m.invite_answers_to_send(&relay))? {
+        let news = exchange_invite(replica, client, &ex).unwrap_or_default();
+        report.notices.extend(news);
+    }
     let spaces = replica.with(|m| m.sync_spaces())?;
     report.groups = spaces.len();
     for (i, space) in spaces.iter().enumerate() {

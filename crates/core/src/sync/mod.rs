@@ -11,6 +11,7 @@
 //!   rejected with a warning).
 //! * [`invite`] / [`remote`]: joining in person (code or QR) and remotely (request + approval).
 //! * [`direct`]: one-to-one conversations in a pair space only the two members can open.
+//! * [`pairing`]: another device of the same member, by code or QR; the member's own space.
 //! * [`members`]: removing a member: a new epoch key for everybody else, a new relay token.
 //! * [`client`]: the relay over HTTP (reqwest). [`driver`]: rounds, live waiting, backoff.
 
@@ -20,6 +21,7 @@ mod direct;
 pub mod driver;
 pub mod invite;
 pub mod members;
+pub mod pairing;
 pub mod remote;
 mod space;
 pub(crate) mod tables;
@@ -35,6 +37,7 @@ use crate::store::Mutua;
 
 pub use driver::{Progress, Replica, SyncReport};
 pub use invite::{Invitation, InviteMode, JoinRequest, Joined};
+pub use pairing::{MemberDevice, Pairing, PairingStatus};
 pub use space::Opened;
 
 /// Most envelopes pushed in one request (the relay's default limit is 1000).

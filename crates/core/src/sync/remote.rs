@@ -70,7 +70,8 @@ pub struct InviteExchange {
 
 impl Mutua {
     /// The invitation spaces this device must visit on `relay`: its own remote invitations that
-    /// have not expired, and its own pending requests to join.
+    /// have not expired, its own pending requests to join, and pairing exchanges
+    /// ([`super::pairing`]).
     pub fn invite_exchanges(&mut self, relay: &str) -> Result<Vec<InviteExchange>> {
         let now = crate::time::now_text();
         let mut secrets: Vec<[u8; 32]> = Vec::new();
@@ -110,7 +111,7 @@ impl Mutua {
                 secrets.push(secret);
             }
         }
-        let mut out = Vec::new();
+        let mut out = self.pairing_exchanges(relay)?;
         for secret in secrets {
             let keys = invite_keys(&secret);
             let push = self.unpushed(relay, &keys.space)?;
@@ -126,6 +127,17 @@ impl Mutua {
             });
         }
         Ok(out)
+    }
+
+    /// The exchanges that, after this round's first pass, hold something new to send: an
+    /// approval or a pairing answer made while absorbing. Sending them in the same round saves
+    /// the other side a whole round of waiting.
+    pub fn invite_answers_to_send(&mut self, relay: &str) -> Result<Vec<InviteExchange>> {
+        Ok(self
+            .invite_exchanges(relay)?
+            .into_iter()
+            .filter(|ex| !ex.push.is_empty())
+            .collect())
     }
 
     /// Seals this device's request into its invitation space (once).
@@ -195,6 +207,9 @@ impl Mutua {
         let pushed: Vec<_> = exchange.push.iter().map(|e| *e.header()).collect();
         self.mark_pushed(&exchange.relay, &exchange.space, &pushed)?;
         self.set_relay_position(&exchange.relay, &exchange.space, position)?;
+        if let Some(news) = self.absorb_pairing(&exchange.space, envelopes)? {
+            return Ok(news);
+        }
         let mut news = Vec::new();
         // Which secret is this space's? Look through our invitations and requests.
         let mine = self.invite_secret_for(&exchange.space)?;

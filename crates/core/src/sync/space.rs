@@ -642,7 +642,7 @@ impl Mutua {
     pub(crate) fn space_roster(
         &mut self,
         space: &Space,
-    ) -> Result<(HashMap<DeviceTag, RosterDevice>, HashMap<String, [u8; 32]>)> {
+    ) -> Result<(HashMap<DeviceTag, RosterDevice>, RosterInvites)> {
         match space.scope() {
             Scope::Group(_) => {
                 let meta = space.meta_doc();
@@ -654,6 +654,9 @@ impl Mutua {
         }
     }
 }
+
+/// Invitation id → the key that signs the introductions it vouches for.
+pub(crate) type RosterInvites = HashMap<String, [u8; 32]>;
 
 /// The verification keys of the invitations a group's roster lists.
 pub(crate) fn invite_keys(doc: &automerge::Automerge) -> HashMap<String, [u8; 32]> {

@@ -11,6 +11,8 @@
 //! * `relay_state`: per relay and space, the relay's position last seen and what it holds.
 //! * `invitation`, `join_request`, `joining`: invitations this device made, requests to approve,
 //!   and this device's own pending request to join.
+//! * `pairing`: pairing codes this device showed (`shown`: `open`, then `used` by `device`) and
+//!   this device's own request to be paired (`joining`: `requested`, `paired` or `refused`).
 //! * `sync_event`: warnings the member should see (a rejected envelope, a removal).
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -99,6 +101,18 @@ CREATE TABLE joining (
     code       TEXT NOT NULL,
     group_name TEXT NOT NULL,
     state      TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE pairing (
+    id         TEXT PRIMARY KEY,
+    role       TEXT NOT NULL,
+    secret     BLOB NOT NULL,
+    code       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    device     BLOB,
+    detail     TEXT NOT NULL DEFAULT '',
+    expires    INTEGER NOT NULL,
     created_at TEXT NOT NULL
 );
 

@@ -282,7 +282,10 @@ fn add_series(who: &Mutex<Mutua>, group: &str, title: &str) {
 }
 
 /// A creates a group and shows B an in-person code; both sync through the relay.
-pub(super) fn pair_in_person(relay: &FakeRelay, kind: GroupKind) -> (Mutex<Mutua>, Mutex<Mutua>, String) {
+pub(super) fn pair_in_person(
+    relay: &FakeRelay,
+    kind: GroupKind,
+) -> (Mutex<Mutua>, Mutex<Mutua>, String) {
     let a = member("Ana G.");
     let b = member("Bea R.");
     let g = with(&a, |m| {
