@@ -315,6 +315,11 @@ impl Mutua {
 
     /// Leaves a group: this member's roster entry is removed and the group is hidden on all of
     /// the member's devices. The group's documents stay (other members' history is theirs).
+    ///
+    /// The departure travels with the next sync; the first remaining member's device that sees
+    /// it gives the group a new key without this member's devices
+    /// ([`Mutua::rotate_after_leave`]), so what is sent afterwards cannot be read with the keys
+    /// this device holds. Until then this device keeps syncing the group, to deliver it.
     pub fn leave_group(&mut self, id: &str) -> Result<Group> {
         let group = self.find_group(id)?;
         let me = self.member_id.clone();

@@ -131,6 +131,33 @@ pub trait Transport {
         after: u32,
     ) -> std::result::Result<Rekeys, RelayError>;
     fn wait(&self, request: &WaitRequest) -> std::result::Result<WaitResponse, RelayError>;
+    /// Stores the newest checkpoint of one document. Routes without checkpoints refuse.
+    fn put_checkpoint(
+        &self,
+        _space: &SpaceId,
+        _token: &Token,
+        _checkpoint: &Envelope,
+    ) -> std::result::Result<SpaceInfo, RelayError> {
+        Err(no_checkpoints())
+    }
+    /// The newest checkpoint of every document of the space. Routes without checkpoints refuse.
+    fn checkpoints(
+        &self,
+        _space: &SpaceId,
+        _token: &Token,
+    ) -> std::result::Result<Checkpoints, RelayError> {
+        Err(no_checkpoints())
+    }
+}
+
+fn no_checkpoints() -> RelayError {
+    RelayError::Refused {
+        status: ErrorCode::NotFound.status(),
+        code: ErrorCode::NotFound,
+        message: "this route keeps no checkpoints".into(),
+        retry_after: None,
+        epoch: None,
+    }
 }
 
 /// Longest a long-poll waits at the relay.
@@ -202,33 +229,6 @@ impl RelayClient {
             ))),
         }
     }
-
-    pub fn put_checkpoint(
-        &self,
-        space: &SpaceId,
-        token: &Token,
-        checkpoint: &Envelope,
-    ) -> std::result::Result<SpaceInfo, RelayError> {
-        self.send(
-            reqwest::Method::PUT,
-            &paths::checkpoints(space),
-            Some(token),
-            Some(checkpoint),
-        )
-    }
-
-    pub fn checkpoints(
-        &self,
-        space: &SpaceId,
-        token: &Token,
-    ) -> std::result::Result<Checkpoints, RelayError> {
-        self.send::<(), _>(
-            reqwest::Method::GET,
-            &paths::checkpoints(space),
-            Some(token),
-            None,
-        )
-    }
 }
 
 impl Transport for RelayClient {
@@ -298,6 +298,33 @@ impl Transport for RelayClient {
 
     fn wait(&self, request: &WaitRequest) -> std::result::Result<WaitResponse, RelayError> {
         self.send(reqwest::Method::POST, paths::WAIT, None, Some(request))
+    }
+
+    fn put_checkpoint(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        checkpoint: &Envelope,
+    ) -> std::result::Result<SpaceInfo, RelayError> {
+        self.send(
+            reqwest::Method::PUT,
+            &paths::checkpoints(space),
+            Some(token),
+            Some(checkpoint),
+        )
+    }
+
+    fn checkpoints(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+    ) -> std::result::Result<Checkpoints, RelayError> {
+        self.send::<(), _>(
+            reqwest::Method::GET,
+            &paths::checkpoints(space),
+            Some(token),
+            None,
+        )
     }
 }
 /// A reqwest error without the URL's query or anything else from the request.

@@ -72,6 +72,28 @@ pub struct SyncReport {
     pub notices: Vec<String>,
     /// Groups whose round failed, with the reason in words; the others still synced.
     pub errors: Vec<String>,
+    /// Checkpoints a freshly joined device started from instead of the whole history.
+    pub checkpoints_loaded: usize,
+    /// Checkpoints this device uploaded for devices that join later.
+    pub checkpoints_sent: usize,
+    /// Groups whose key this device rotated because a member left.
+    pub rotated: usize,
+    /// Why this round ran.
+    pub cause: Cause,
+}
+
+/// Why a round ran: asked for (the first round, a button, a timer), or in [`watch`] because the
+/// relay's long-poll said a group moved, the long-poll ran out, a local change nudged, or after
+/// a failure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    #[default]
+    Asked,
+    RelayWoke,
+    WaitTimedOut,
+    Nudged,
+    Retry,
 }
 
 /// One round with `client`'s relay for every group and pending invitation.
@@ -80,8 +102,20 @@ pub fn sync_once<R: Replica, C: Transport>(
     client: &C,
     progress: &dyn Fn(Progress),
 ) -> Result<SyncReport> {
+    round(replica, client, progress, Cause::Asked)
+}
+
+fn round<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    progress: &dyn Fn(Progress),
+    cause: Cause,
+) -> Result<SyncReport> {
     let relay = client.base().to_owned();
-    let mut report = SyncReport::default();
+    let mut report = SyncReport {
+        cause,
+        ..SyncReport::default()
+    };
     // Invitations first: an approval received now lets the new group sync in this same round.
     let exchanges = replica.with(|m| m.invite_exchanges(&relay))?;
     for ex in exchanges {
@@ -160,6 +194,26 @@ fn sync_space<R: Replica, C: Transport>(
     space: &SpaceId,
     report: &mut SyncReport,
 ) -> Result<()> {
+    let moved_before = report.sent + report.received;
+    if replica.with(|m| m.wants_checkpoints(client.base(), space))? {
+        load_checkpoints(replica, client, space, report)?;
+    }
+    if replica.with(|m| m.rotate_after_leave(space))? {
+        report.rotated += 1;
+    }
+    settle(replica, client, space, report)?;
+    if report.sent + report.received > moved_before {
+        upload_checkpoints(replica, client, space, report)?;
+    }
+    Ok(())
+}
+
+fn settle<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    space: &SpaceId,
+    report: &mut SyncReport,
+) -> Result<()> {
     // Each pass sends one request; a space with much to send or fetch takes several.
     for _ in 0..10_000 {
         let plan: SpacePlan = replica.with(|m| m.plan_space(client.base(), space))?;
@@ -172,12 +226,25 @@ fn sync_space<R: Replica, C: Transport>(
             }
             match client.rekey(space, old, rekey) {
                 Ok(_) => {}
-                // Posted before, and the answer was lost: the relay is at this epoch already.
+                // The relay is at this epoch already: either this rekey was posted before and
+                // the answer was lost, or another member rotated first (two members saw the
+                // same departure). In the second case ours is dropped and theirs is taken.
                 Err(RelayError::Refused {
                     code: ErrorCode::Conflict | ErrorCode::TokenRevoked,
                     epoch: Some(e),
                     ..
-                }) if e == rekey.epoch => {}
+                }) if e >= rekey.epoch => {
+                    let theirs = client.rekeys(space, old, rekey.epoch - 1)?;
+                    let ours = theirs
+                        .rekeys
+                        .iter()
+                        .any(|r| r.epoch == rekey.epoch && r.token_hash == rekey.token_hash);
+                    if !ours {
+                        let winner = theirs.rekeys.iter().find(|r| r.epoch == rekey.epoch);
+                        replica.with(|m| m.abandon_rekey(space, rekey.epoch, winner))?;
+                        continue;
+                    }
+                }
                 Err(e) => return Err(e.into()),
             }
             replica.with(|m| m.rekey_posted(space))?;
@@ -210,6 +277,11 @@ fn sync_space<R: Replica, C: Transport>(
         report.received += response.envelopes.len();
         report.applied += opened.applied;
         report.rejected += opened.rejected;
+        // A member left (their roster entry arrived just now): rotate before sending more.
+        if replica.with(|m| m.rotate_after_leave(space))? {
+            report.rotated += 1;
+            continue;
+        }
         let more_to_push = plan.request.push.len() >= super::PUSH_PER_REQUEST;
         if !response.more && !more_to_push && plan.request.push.is_empty() {
             return Ok(());
@@ -225,6 +297,68 @@ fn sync_space<R: Replica, C: Transport>(
     Err(Error::invalid(
         "sync did not settle after many rounds; it will try again later",
     ))
+}
+
+/// A fresh device's start: the relay's checkpoints, checked and applied before the first
+/// handshake, which then asks only for what they do not cover.
+fn load_checkpoints<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    space: &SpaceId,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let plan: SpacePlan = replica.with(|m| m.plan_space(client.base(), space))?;
+    if plan.rekey.is_some() || !plan.open {
+        return Ok(());
+    }
+    open(client, &plan, &plan.token, plan.epoch)?;
+    let found = match client.checkpoints(space, &plan.token) {
+        Ok(found) => found.checkpoints,
+        Err(RelayError::Unreachable(why)) => return Err(Error::RelayUnreachable(why)),
+        // No checkpoints here (an older relay, another route, a key to catch up on first):
+        // the handshake brings everything as envelopes.
+        Err(_) => return Ok(()),
+    };
+    if found.is_empty() {
+        return Ok(());
+    }
+    let loaded = replica.with(|m| m.absorb_checkpoints(client.base(), space, &found))?;
+    report.checkpoints_loaded += loaded.loaded;
+    Ok(())
+}
+
+/// Uploads the checkpoints that are due. A refusal (quota, an older relay) is not an error of
+/// the round: envelopes remain the source of truth.
+fn upload_checkpoints<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    space: &SpaceId,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let due = replica.with(|m| {
+        if crate::sync::members::pending_rekey(&m.conn, space)?.is_some() {
+            return Ok(None);
+        }
+        let token = match crate::sync::space::load_space(&m.conn, space)? {
+            Some(s) => s.token()?,
+            None => return Ok(None),
+        };
+        Ok(Some((token, m.due_checkpoints(client.base(), space)?)))
+    })?;
+    let Some((token, due)) = due else {
+        return Ok(());
+    };
+    for checkpoint in due {
+        match client.put_checkpoint(space, &token, &checkpoint.envelope) {
+            Ok(_) => {
+                replica.with(|m| m.checkpoint_uploaded(client.base(), space, &checkpoint))?;
+                report.checkpoints_sent += 1;
+            }
+            Err(RelayError::Unreachable(why)) => return Err(Error::RelayUnreachable(why)),
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 fn open<C: Transport>(
@@ -288,9 +422,10 @@ pub fn watch<R: Replica, C: Transport>(
     progress: &dyn Fn(Progress),
 ) {
     let mut backoff = 1u64;
+    let mut cause = Cause::Asked;
     while !stop.load(Ordering::Relaxed) {
         nudge.store(false, Ordering::Relaxed);
-        match sync_once(replica, client, progress) {
+        match round(replica, client, progress, cause) {
             Ok(_) => backoff = 1,
             Err(e) => {
                 progress(Progress::Failed {
@@ -299,22 +434,35 @@ pub fn watch<R: Replica, C: Transport>(
                 });
                 sleep_unless(stop, nudge, Duration::from_secs(backoff));
                 backoff = (backoff * 2).min(60);
+                cause = Cause::Retry;
                 continue;
             }
         }
         if nudge.load(Ordering::Relaxed) {
+            cause = Cause::Nudged;
             continue;
         }
         progress(Progress::Waiting);
         let request = replica.with(|m| m.wait_request(client.base()));
-        match request {
+        cause = match request {
             Ok(req) if !req.spaces.is_empty() => {
                 // The long-poll itself cannot be interrupted; keep it short enough that a local
                 // change waits at most a few seconds when the caller nudges.
-                let _ = client.wait(&req);
+                match client.wait(&req) {
+                    Ok(woke) if !woke.changed.is_empty() => Cause::RelayWoke,
+                    Ok(_) => Cause::WaitTimedOut,
+                    Err(_) => Cause::Retry,
+                }
             }
-            _ => sleep_unless(stop, nudge, Duration::from_secs(5)),
-        }
+            _ => {
+                sleep_unless(stop, nudge, Duration::from_secs(5));
+                if nudge.load(Ordering::Relaxed) {
+                    Cause::Nudged
+                } else {
+                    Cause::WaitTimedOut
+                }
+            }
+        };
     }
 }
 

@@ -1,5 +1,5 @@
-//! Membership changes that move keys: approving a device into the roster, and removing a member,
-//! which starts a new epoch.
+//! Membership changes that move keys: approving a device into the roster, and removing a member
+//! or a member leaving, which start a new epoch.
 //!
 //! Removal: the facilitator's device marks the member's devices removed in the roster, makes a
 //! fresh random epoch key, wraps it for every remaining device (X25519, [`super::crypto`]),
@@ -8,6 +8,13 @@
 //! relay refuses the old token for sync; members who were offline fetch the rekey with their old
 //! token, unwrap the new key and carry on. The removed member's devices find no key for them:
 //! they learn "you were removed from this group" and can read nothing sent afterwards.
+//!
+//! Leaving: the member who leaves only drops their own roster entry (they cannot hand a key to
+//! the others once gone). The first remaining device that sees a device in the roster whose
+//! member has no entry any more marks it removed from the next epoch and rotates exactly as for a
+//! removal ([`Mutua::rotate_after_leave`]). Two devices may do so at once: the relay takes the
+//! first rekey for an epoch and refuses the second, whose device drops its own new key, takes
+//! the winner's, and rotates once more only if the winner's key reached the member who left.
 
 use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
 use mutua_protocol::{DeviceTag, EpochKey, Rekey, SpaceId};
@@ -42,6 +49,34 @@ struct RekeyBody {
 struct SignedRekey {
     body: Vec<u8>,
     signature: Vec<u8>,
+}
+
+/// Devices (by their roster key) whose member has left the group and that may still hold the
+/// key of `epoch`: not marked removed yet, or (`again`) marked removed from `epoch` by a
+/// rotation that lost to another member's.
+fn leaving_devices(
+    doc: &automerge::Automerge,
+    members: &[String],
+    epoch: u32,
+    again: bool,
+) -> Vec<String> {
+    amjson::record_keys(doc, DEVICES)
+        .into_iter()
+        .filter(|key| {
+            let Some(record) = amjson::read_record(doc, DEVICES, key) else {
+                return false;
+            };
+            let Some(member) = record["member_id"].as_str() else {
+                return false;
+            };
+            let removed = record["removed_epoch"].as_u64();
+            !members.iter().any(|m| m == member)
+                && match removed {
+                    None => true,
+                    Some(e) => again && e >= u64::from(epoch),
+                }
+        })
+        .collect()
 }
 
 fn context(space: &SpaceId, epoch: u32) -> Vec<u8> {
@@ -153,6 +188,104 @@ impl Mutua {
         let devices = self.read_doc(&meta, |doc| space::roster(doc, &space.naming))?;
         self.rotate(&space, new_epoch, &devices)?;
         Ok(removed)
+    }
+
+    /// Rotates the key of `space_id` if a member left the group and still holds the current key:
+    /// their devices are marked removed from the next epoch and everybody else gets a new key.
+    /// Any remaining member's device may do this; returns whether it did.
+    pub fn rotate_after_leave(&mut self, space_id: &SpaceId) -> Result<bool> {
+        let Some(space) = space::load_space(&self.conn, space_id)? else {
+            return Ok(false);
+        };
+        let is_group =
+            !space.group_id.is_empty() && space.group_id.bytes().all(|b| b.is_ascii_hexdigit());
+        if space.removed || !is_group || pending_rekey(&self.conn, space_id)?.is_some() {
+            return Ok(false);
+        }
+        if self.group_left_or_removed(&space.group_id)? {
+            return Ok(false);
+        }
+        let again_key = format!("rotate:{space_id}");
+        let again = tables::setting(&self.conn, &again_key)?.is_some();
+        let meta = space.meta_doc();
+        let epoch = space.epoch;
+        let me = self.member_id.clone();
+        let leavers: Vec<String> = self.read_doc(&meta, |doc| {
+            let members = amjson::record_keys(doc, MEMBERS);
+            if !members.contains(&me) {
+                // This device's own entry has not arrived yet (a fresh join): not its call.
+                return Vec::new();
+            }
+            leaving_devices(doc, &members, epoch, again)
+        })?;
+        if leavers.is_empty() {
+            if again {
+                tables::set_setting(&self.conn, &again_key, None)?;
+            }
+            return Ok(false);
+        }
+        let new_epoch = epoch + 1;
+        self.change_doc(&meta, |tx| {
+            for key in &leavers {
+                if let Some(mut record) = amjson::read_record(tx, DEVICES, key) {
+                    record["removed_epoch"] = serde_json::json!(new_epoch);
+                    amjson::write_record(tx, DEVICES, key, &record)?;
+                }
+            }
+            Ok(())
+        })?;
+        let devices = self.read_doc(&meta, |doc| space::roster(doc, &space.naming))?;
+        self.rotate(&space, new_epoch, &devices)?;
+        tables::set_setting(&self.conn, &again_key, None)?;
+        Ok(true)
+    }
+
+    /// Another member's rekey for `epoch` reached the relay before ours: forget our key for that
+    /// epoch (nothing was sealed under it) so the winner's is taken, and rotate once more later
+    /// if the winner's key went to a member who left.
+    pub fn abandon_rekey(
+        &mut self,
+        space_id: &SpaceId,
+        epoch: u32,
+        winner: Option<&Rekey>,
+    ) -> Result<()> {
+        let Some(space) = space::load_space(&self.conn, space_id)? else {
+            return Ok(());
+        };
+        if pending_rekey(&self.conn, space_id)?.map(|r| r.epoch) != Some(epoch) {
+            return Ok(());
+        }
+        let wrapped: Vec<DeviceTag> = winner
+            .and_then(|r| mutua_protocol::decode::<SignedRekey>(&r.sealed).ok())
+            .and_then(|s| mutua_protocol::decode::<RekeyBody>(&s.body).ok())
+            .map(|b| b.wrapped.into_iter().map(|(tag, _)| tag).collect())
+            .unwrap_or_default();
+        let me = self.member_id.clone();
+        let naming = space.naming.clone();
+        let leaver_got_key = self.read_doc(&space.meta_doc(), |doc| {
+            let members = amjson::record_keys(doc, MEMBERS);
+            amjson::record_keys(doc, DEVICES).into_iter().any(|key| {
+                let left = amjson::read_record(doc, DEVICES, &key)
+                    .and_then(|r| r["member_id"].as_str().map(str::to_owned))
+                    .is_some_and(|m| m != me && !members.contains(&m));
+                left && space::hex32(&key).is_some_and(|k| wrapped.contains(&naming.device_tag(&k)))
+            })
+        })?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM space_key WHERE space_id = ?1 AND epoch = ?2",
+            params![space_id.as_bytes().to_vec(), epoch],
+        )?;
+        tx.execute(
+            "UPDATE space SET epoch = ?2 WHERE id = ?1 AND epoch = ?3",
+            params![space_id.as_bytes().to_vec(), epoch - 1, epoch],
+        )?;
+        tables::set_setting(&tx, &format!("rekey:{space_id}"), None)?;
+        if leaver_got_key {
+            tables::set_setting(&tx, &format!("rotate:{space_id}"), Some("1"))?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn rotate(
@@ -315,6 +448,18 @@ impl Mutua {
             current = new_key;
         }
         Ok(true)
+    }
+
+    /// For tests and diagnostics: whether any key this device holds for `group_id` decrypts
+    /// `envelope` (after a removal or a departure, nothing sent later should).
+    pub fn can_decrypt(&self, group_id: &str, envelope: &mutua_protocol::Envelope) -> Result<bool> {
+        Ok(
+            space::space_for_group(&self.conn, group_id)?.is_some_and(|s| {
+                s.keys
+                    .values()
+                    .any(|k| envelope.decrypt_unverified(k).is_ok())
+            }),
+        )
     }
 
     /// The token of an older epoch (to read rekeys after a removal).

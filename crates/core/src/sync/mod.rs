@@ -12,9 +12,12 @@
 //! * [`invite`] / [`remote`]: joining in person (code or QR) and remotely (request + approval).
 //! * [`direct`]: one-to-one conversations in a pair space only the two members can open.
 //! * [`pairing`]: another device of the same member, by code or QR; the member's own space.
-//! * [`members`]: removing a member: a new epoch key for everybody else, a new relay token.
+//! * [`members`]: removing a member, or a member leaving: a new epoch key for everybody else,
+//!   a new relay token.
+//! * [`checkpoint`]: snapshots of documents, so a new device fetches snapshot + tail.
 //! * [`client`]: the relay over HTTP (reqwest). [`driver`]: rounds, live waiting, backoff.
 
+pub mod checkpoint;
 pub mod client;
 mod crypto;
 mod direct;

@@ -327,54 +327,10 @@ pub(crate) fn save_space(conn: &Connection, space: &Space) -> Result<()> {
     Ok(())
 }
 
-/// Per (doc, device): the highest seq held with no gap (what "I have" says to a relay).
+/// Per (doc, device): the highest seq held with no gap (what "I have" says to a relay). Runs a
+/// loaded checkpoint covers count as held, so the relay sends only what comes after them.
 pub(crate) fn have(conn: &Connection, space: &SpaceId) -> Result<Vec<HaveEntry>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT doc_tag, device_tag, seq FROM envelope
-         WHERE space_id = ?1 AND state != 'rejected'
-         ORDER BY doc_tag, device_tag, seq",
-    )?;
-    let rows = stmt.query_map([space_id_bytes(space)], |row| {
-        Ok((
-            row.get::<_, Vec<u8>>(0)?,
-            row.get::<_, Vec<u8>>(1)?,
-            row.get::<_, u64>(2)?,
-        ))
-    })?;
-    let mut out: Vec<HaveEntry> = Vec::new();
-    let mut blocked: Option<(Vec<u8>, Vec<u8>)> = None;
-    for row in rows {
-        let (doc, device, seq) = row?;
-        let (Ok(doc_tag), Ok(device_tag)) =
-            (DocTag::from_slice(&doc), DeviceTag::from_slice(&device))
-        else {
-            continue;
-        };
-        if blocked.as_ref() == Some(&(doc.clone(), device.clone())) {
-            continue;
-        }
-        match out.last_mut() {
-            Some(last) if last.doc == doc_tag && last.device == device_tag => {
-                if seq == last.seq + 1 {
-                    last.seq = seq;
-                } else {
-                    blocked = Some((doc, device));
-                }
-            }
-            _ => {
-                if seq == 1 {
-                    out.push(HaveEntry {
-                        doc: doc_tag,
-                        device: device_tag,
-                        seq,
-                    });
-                } else {
-                    blocked = Some((doc, device));
-                }
-            }
-        }
-    }
-    Ok(out)
+    crate::sync::checkpoint::have(conn, space, None, false)
 }
 
 /// Stores envelopes that arrived (as `held` until opened). Returns how many were new.

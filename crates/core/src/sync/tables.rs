@@ -14,6 +14,9 @@
 //! * `pairing`: pairing codes this device showed (`shown`: `open`, then `used` by `device`) and
 //!   this device's own request to be paired (`joining`: `requested`, `paired` or `refused`).
 //! * `sync_event`: warnings the member should see (a rejected envelope, a removal).
+//! * `checkpoint_cover`: per (doc, device), the envelopes 1..=seq this device holds only as part
+//!   of a checkpoint it loaded ([`super::checkpoint`]); `checkpoint_sent`: per relay and
+//!   document, how much this device held when it last uploaded (or loaded) a checkpoint there.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -128,6 +131,24 @@ CREATE TABLE sync_setting (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+CREATE TABLE checkpoint_cover (
+    space_id   BLOB NOT NULL,
+    doc_tag    BLOB NOT NULL,
+    device_tag BLOB NOT NULL,
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (space_id, doc_tag, device_tag)
+) WITHOUT ROWID;
+
+CREATE TABLE checkpoint_sent (
+    relay      TEXT NOT NULL,
+    space_id   BLOB NOT NULL,
+    doc_id     TEXT NOT NULL,
+    held       INTEGER NOT NULL,
+    held_bytes INTEGER NOT NULL,
+    size       INTEGER NOT NULL,
+    PRIMARY KEY (relay, space_id, doc_id)
+) WITHOUT ROWID;
 "#;
 
 pub(crate) fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {

@@ -586,3 +586,356 @@ fn bad_codes_and_expired_invitations_are_clear_errors() {
         Err(Error::NotFound { .. })
     ));
 }
+
+/// [`FakeRelay`] plus the checkpoint routes (newest checkpoint per document, like the relay).
+#[derive(Default)]
+struct CheckpointRelay {
+    relay: FakeRelay,
+    checkpoints: Mutex<HashMap<(SpaceId, mutua_protocol::DocTag), Envelope>>,
+}
+
+impl CheckpointRelay {
+    fn envelopes(&self) -> usize {
+        let spaces = self.relay.spaces.lock().expect("lock");
+        spaces.values().map(|s| s.envelopes.len()).sum()
+    }
+
+    /// Flips one ciphertext byte of every stored checkpoint.
+    fn tamper_checkpoints(&self) {
+        for env in self.checkpoints.lock().expect("lock").values_mut() {
+            let mut bytes = env.to_bytes();
+            let at = bytes.len() - 70;
+            bytes[at] ^= 0x20;
+            *env = Envelope::from_bytes(&bytes).expect("still decodes");
+        }
+    }
+}
+
+impl Transport for CheckpointRelay {
+    fn base(&self) -> &str {
+        self.relay.base()
+    }
+    fn open_space(&self, s: &SpaceId, t: &Token, e: u32) -> Result<SpaceInfo, RelayError> {
+        self.relay.open_space(s, t, e)
+    }
+    fn sync(&self, s: &SpaceId, t: &Token, r: &SyncRequest) -> Result<SyncResponse, RelayError> {
+        self.relay.sync(s, t, r)
+    }
+    fn rekey(&self, s: &SpaceId, t: &Token, r: &Rekey) -> Result<SpaceInfo, RelayError> {
+        self.relay.rekey(s, t, r)
+    }
+    fn rekeys(&self, s: &SpaceId, t: &Token, after: u32) -> Result<Rekeys, RelayError> {
+        self.relay.rekeys(s, t, after)
+    }
+    fn wait(&self, r: &WaitRequest) -> Result<WaitResponse, RelayError> {
+        self.relay.wait(r)
+    }
+    fn put_checkpoint(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+        checkpoint: &Envelope,
+    ) -> Result<SpaceInfo, RelayError> {
+        let info = {
+            let spaces = self.relay.spaces.lock().expect("lock");
+            let s = spaces.get(space).ok_or(refuse(ErrorCode::NotFound, None))?;
+            s.auth(token)?;
+            if checkpoint.header().epoch > s.epoch || checkpoint.header().space != *space {
+                return Err(refuse(ErrorCode::BadRequest, None));
+            }
+            SpaceInfo {
+                epoch: s.epoch,
+                position: s.envelopes.len() as u64,
+                used_bytes: 0,
+                quota_bytes: u64::MAX,
+            }
+        };
+        self.checkpoints
+            .lock()
+            .expect("lock")
+            .insert((*space, checkpoint.header().doc), checkpoint.clone());
+        Ok(info)
+    }
+    fn checkpoints(
+        &self,
+        space: &SpaceId,
+        token: &Token,
+    ) -> Result<mutua_protocol::Checkpoints, RelayError> {
+        {
+            let spaces = self.relay.spaces.lock().expect("lock");
+            let s = spaces.get(space).ok_or(refuse(ErrorCode::NotFound, None))?;
+            s.auth(token)?;
+        }
+        let checkpoints = self
+            .checkpoints
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|((s, _), _)| s == space)
+            .map(|(_, e)| e.clone())
+            .collect();
+        Ok(mutua_protocol::Checkpoints { checkpoints })
+    }
+}
+
+fn sync_via(relay: &CheckpointRelay, who: &Mutex<Mutua>) -> crate::sync::SyncReport {
+    let report = sync_once(who, relay, &|_| {}).expect("sync");
+    assert!(report.errors.is_empty(), "{report:?}");
+    report
+}
+
+fn join_in_person(
+    relay: &CheckpointRelay,
+    inviter: &Mutex<Mutua>,
+    g: &str,
+    name: &str,
+) -> Mutex<Mutua> {
+    let who = member(name);
+    let code = with(inviter, |m| {
+        m.create_invite(g, InviteMode::InPerson).expect("invite")
+    })
+    .code;
+    with(&who, |m| m.accept_invite(&code).expect("accept"));
+    sync_via(relay, inviter);
+    who
+}
+
+#[test]
+fn a_new_device_starts_from_a_checkpoint_and_a_tampered_one_is_ignored() {
+    let relay = CheckpointRelay::default();
+    let a = member("Ana G.");
+    let g = with(&a, |m| {
+        m.create_group(group(GroupKind::MutualAid, Admission::Open))
+            .expect("group")
+    })
+    .id;
+    sync_via(&relay, &a);
+    // One envelope per round: a long history of small changes.
+    let total = crate::sync::checkpoint::CHECKPOINT_EVERY as usize + 40;
+    let mut sent = 0;
+    for i in 0..total {
+        add_series(&a, &g, &format!("Session {i}"));
+        sent += sync_via(&relay, &a).checkpoints_sent;
+    }
+    assert_eq!(sent, 1, "one checkpoint for {total} envelopes");
+    let on_relay = relay.envelopes();
+    assert!(on_relay > total, "{on_relay}");
+
+    // A new member's fresh device: the checkpoint, then only the tail.
+    let c = join_in_person(&relay, &a, &g, "Caro M.");
+    let report = sync_via(&relay, &c);
+    assert_eq!(report.checkpoints_loaded, 1, "{report:?}");
+    assert_eq!(report.rejected, 0, "{report:?}");
+    assert!(report.received < 60, "{report:?}");
+    sync_via(&relay, &a);
+    assert_eq!(shared_view(&c), shared_view(&a));
+    assert_eq!(
+        shared_view(&c)["meeting_series"].as_array().map(Vec::len),
+        Some(total)
+    );
+    // It writes, and the others open what it wrote.
+    add_series(&c, &g, "From Caro");
+    sync_via(&relay, &c);
+    assert_eq!(sync_via(&relay, &a).rejected, 0);
+    assert_eq!(shared_view(&c), shared_view(&a));
+
+    // Altered checkpoints are ignored with a warning; the envelopes bring everything.
+    relay.tamper_checkpoints();
+    let d = join_in_person(&relay, &a, &g, "Dani P.");
+    let report = sync_via(&relay, &d);
+    assert_eq!(report.checkpoints_loaded, 0, "{report:?}");
+    assert!(report.received > total, "{report:?}");
+    sync_via(&relay, &a);
+    assert_eq!(shared_view(&d), shared_view(&a));
+    let events = with(&d, |m| m.sync_events(10).expect("events"));
+    assert!(
+        events.iter().any(|e| e.kind == "rejected_checkpoint"),
+        "{events:?}"
+    );
+    assert!(events.iter().all(|e| !e.detail.contains("Session")));
+}
+
+#[test]
+fn a_checkpoint_from_outside_the_roster_is_never_applied() {
+    let relay = CheckpointRelay::default();
+    let (a, b, g) = {
+        let a = member("Ana G.");
+        let g = with(&a, |m| {
+            m.create_group(group(GroupKind::MutualAid, Admission::Open))
+                .expect("group")
+        })
+        .id;
+        sync_via(&relay, &a);
+        let b = join_in_person(&relay, &a, &g, "Bea R.");
+        sync_via(&relay, &b);
+        (a, b, g)
+    };
+    add_series(&a, &g, "Weekly circle");
+    sync_via(&relay, &a);
+    // Somebody who knows the group key but is not in its roster forges a checkpoint.
+    let (space_id, key, naming, doc) = with(&a, |m| {
+        let s = crate::sync::space::space_for_group(&m.conn, &g)
+            .expect("q")
+            .expect("space");
+        let doc = crate::ids::DocId::GroupCalendar { group: g.clone() };
+        (
+            s.id,
+            s.current_key().expect("key").clone(),
+            s.naming.clone(),
+            doc,
+        )
+    });
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let mut forged_doc = automerge::AutoCommit::new();
+    automerge::transaction::Transactable::put(&mut forged_doc, automerge::ROOT, "x", "forged")
+        .expect("put");
+    #[derive(serde::Serialize)]
+    struct Body {
+        doc: String,
+        snapshot: Vec<u8>,
+        covers: Vec<mutua_protocol::HaveEntry>,
+    }
+    let mut plaintext = b"mutua/checkpoint/1\0".to_vec();
+    plaintext.extend(mutua_protocol::encode(&Body {
+        doc: doc.to_string(),
+        snapshot: forged_doc.save(),
+        covers: vec![],
+    }));
+    let forged = Envelope::seal(
+        space_id,
+        naming.doc_tag(&doc.to_string()),
+        naming.device_tag(&stranger.verifying_key().to_bytes()),
+        1,
+        0,
+        &plaintext,
+        &key,
+        &stranger,
+    )
+    .expect("seal");
+    let c = join_in_person(&relay, &a, &g, "Caro M.");
+    let loaded = with(&c, |m| {
+        m.absorb_checkpoints("http://relay.test", &space_id, &[forged])
+            .expect("absorb")
+    });
+    assert_eq!(loaded.loaded, 0);
+    assert_eq!(loaded.rejected, 1);
+    sync_via(&relay, &c);
+    sync_via(&relay, &b);
+    assert_eq!(shared_view(&c), shared_view(&b));
+    let events = with(&c, |m| m.sync_events(10).expect("events"));
+    assert!(
+        events.iter().any(|e| e.kind == "rejected_checkpoint"),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn a_member_who_leaves_reads_nothing_sent_afterwards() {
+    let relay = FakeRelay::default();
+    let (a, b, g) = pair_in_person(&relay, GroupKind::MutualAid);
+    let c = member("Caro M.");
+    let code = with(&a, |m| {
+        m.create_invite(&g, InviteMode::InPerson).expect("invite")
+    })
+    .code;
+    with(&c, |m| m.accept_invite(&code).expect("accept"));
+    for who in [&c, &a, &b, &c] {
+        sync(&relay, who);
+    }
+    let space_id = with(&a, |m| {
+        crate::sync::space::space_for_group(&m.conn, &g)
+            .expect("q")
+            .expect("space")
+            .id
+    });
+    // B leaves and its device delivers the departure.
+    with(&b, |m| m.leave_group(&g).expect("leave"));
+    sync(&relay, &b);
+    // C sees the departure by another route (say, the local network) and rotates on its own...
+    let envelopes = relay.spaces.lock().expect("lock")[&space_id]
+        .envelopes
+        .clone();
+    let rotated = with(&c, |m| {
+        crate::sync::space::store_incoming(&m.conn, &space_id, &envelopes).expect("store");
+        let space = crate::sync::space::load_space(&m.conn, &space_id)
+            .expect("q")
+            .expect("space");
+        m.open_held(&space).expect("open");
+        m.rotate_after_leave(&space_id).expect("rotate")
+    });
+    assert!(rotated);
+    // ...while A rotates through the relay first.
+    let report = sync(&relay, &a);
+    assert_eq!(report.rotated, 1, "{report:?}");
+    add_series(&a, &g, "After B left QX");
+    sync(&relay, &a);
+    // C's rekey loses: it drops its own key, takes A's, and reads on.
+    let report = sync(&relay, &c);
+    assert!(report.errors.is_empty(), "{report:?}");
+    assert_eq!(report.rejected, 0, "{report:?}");
+    assert!(
+        shared_view(&c)["meeting_series"]
+            .to_string()
+            .contains("After B left QX")
+    );
+    let (epoch_a, epoch_c) = (
+        with(&a, |m| {
+            crate::sync::space::load_space(&m.conn, &space_id)
+                .expect("q")
+                .expect("s")
+                .epoch
+        }),
+        with(&c, |m| {
+            crate::sync::space::load_space(&m.conn, &space_id)
+                .expect("q")
+                .expect("s")
+                .epoch
+        }),
+    );
+    assert_eq!(epoch_a, 1);
+    assert_eq!(epoch_c, 1);
+    assert_eq!(
+        relay.spaces.lock().expect("lock")[&space_id].rekeys.len(),
+        1
+    );
+    // C writes under the new key; A opens it.
+    add_series(&c, &g, "From Caro after");
+    sync(&relay, &c);
+    let report = sync(&relay, &a);
+    assert_eq!(report.rejected, 0, "{report:?}");
+    assert_eq!(report.rotated, 0, "{report:?}");
+    assert!(
+        shared_view(&a)["meeting_series"]
+            .to_string()
+            .contains("From Caro after")
+    );
+    // B's device is told it is out and cannot open anything sent after the rotation.
+    let report = sync(&relay, &b);
+    assert!(
+        report.notices.iter().any(|n| n.contains("removed")),
+        "{report:?}"
+    );
+    assert!(
+        !shared_view(&b)["meeting_series"]
+            .to_string()
+            .contains("After B left")
+    );
+    let b_keys = with(&b, |m| {
+        crate::sync::space::load_space(&m.conn, &space_id)
+            .expect("q")
+            .expect("space")
+            .keys
+    });
+    let spaces = relay.spaces.lock().expect("lock");
+    let newer: Vec<&Envelope> = spaces[&space_id]
+        .envelopes
+        .iter()
+        .filter(|e| e.header().epoch > 0)
+        .collect();
+    assert!(newer.len() >= 2, "{}", newer.len());
+    for env in newer {
+        for key in b_keys.values() {
+            assert!(env.decrypt_unverified(key).is_err());
+        }
+    }
+}
