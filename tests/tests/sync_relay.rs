@@ -1,7 +1,7 @@
 //! Members' devices syncing through a real `mutua-relay` process on 127.0.0.1, on SQLite and on
 //! a real PostgreSQL started for the test: offline edits converge, a long-offline device catches
 //! up, a relay killed mid-sync loses nothing, a removed member reads nothing new, and the relay
-//! holds no plaintext.
+//! holds no plaintext. Two relay processes on one PostgreSQL wake each other's long-polls.
 
 use std::sync::Mutex;
 
@@ -187,4 +187,92 @@ fn members_sync_through_a_relay_on_sqlite() {
 fn members_sync_through_a_relay_on_postgres() {
     let pg = TempPostgres::start();
     scenario(RelayStorage::Postgres(pg.url()), None);
+}
+
+/// Two relay processes share one PostgreSQL (as behind a load balancer): a message pushed
+/// through relay 1 wakes a device long-polling on relay 2, which fetches it in the round the
+/// wake started, not on a timer.
+#[test]
+fn two_relays_on_one_postgres_deliver_live_to_each_other() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use mutua_core::sync::Progress;
+    use mutua_core::sync::driver::{Cause, watch};
+
+    let pg = TempPostgres::start();
+    let storage = RelayStorage::Postgres(pg.url());
+    let (relay1, relay2) = (RelayProcess::start(&storage), RelayProcess::start(&storage));
+    let one = RelayClient::new(&relay1.url()).expect("client");
+    let two = RelayClient::new(&relay2.url()).expect("client");
+    let (a, b) = (member("Ana QXA."), member("Bea QXB."));
+    let g = with(&a, |m| {
+        m.create_group(GroupFields {
+            name: "Sunflower circle QX".into(),
+            purpose: None,
+            kind: GroupKind::MutualAid,
+            planned_sessions: None,
+            admission: Admission::Open,
+            language: None,
+            place: None,
+            online_url: None,
+            guidelines: None,
+        })
+        .expect("group")
+        .id
+    });
+    let code = with(&a, |m| {
+        m.create_invite(&g, InviteMode::InPerson).expect("invite")
+    })
+    .code;
+    with(&b, |m| m.accept_invite(&code).expect("accept"));
+    sync(&one, &a);
+    sync(&two, &b);
+    sync(&one, &a);
+    sync(&two, &b);
+
+    let (stop, nudge) = (AtomicBool::new(false), AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<Progress>();
+    // Only a guard against a hang: no assertion depends on how long anything takes.
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(180))
+            .expect("the watch keeps reporting")
+    };
+    std::thread::scope(|s| {
+        let (b, two, stop, nudge) = (&b, &two, &stop, &nudge);
+        let watcher = s.spawn(move || {
+            let report = move |p: Progress| {
+                let _ = tx.send(p);
+            };
+            watch(b, two, stop, nudge, &report);
+        });
+        // The first round ends and B starts waiting on relay 2.
+        loop {
+            if next() == Progress::Waiting {
+                break;
+            }
+        }
+        say(&a, &g, "Live through the other relay QX-LIVE");
+        sync(&one, &a);
+        // The round that brings the message must be one the relay's long-poll started.
+        let brought = loop {
+            match next() {
+                Progress::Done(report) if report.applied > 0 => break report,
+                Progress::Failed { message, .. } => panic!("B's watch failed: {message}"),
+                _ => {}
+            }
+        };
+        assert_eq!(brought.cause, Cause::RelayWoke, "{brought:?}");
+        assert!(
+            shared(b)["message"]
+                .to_string()
+                .contains("Live through the other relay QX-LIVE")
+        );
+        // Stop the watch: one more message wakes its long-poll so it sees `stop` at once.
+        stop.store(true, Ordering::Relaxed);
+        say(&a, &g, "Goodbye QX-LIVE");
+        sync(&one, &a);
+        watcher.join().expect("the watch thread");
+    });
 }
