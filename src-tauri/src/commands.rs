@@ -5,9 +5,11 @@
 //! nothing or one argument named `request`, so the UI always calls `invoke(name, { request })`.
 
 pub mod contacts;
+pub mod devices;
 pub mod files;
 pub mod groups;
 pub mod journal;
 pub mod meetings;
 pub mod messages;
 pub mod session;
+pub mod sync;

@@ -56,10 +56,8 @@ fn from_core(error: Error) -> ApiError {
         | Error::RemovedFromGroup(_) => ErrorKind::InvalidInput,
         Error::WrongPassphrase => ErrorKind::WrongPassphrase,
         Error::PassphraseRequired | Error::NotInitialised | Error::Locked => ErrorKind::Locked,
-        // Sync runs in the background and has its own status line; until the app's sync screens
-        // give relay trouble a kind of its own, these carry their words in the message.
         Error::RelayUnreachable(_) | Error::RelayGarbled(_) | Error::RelayRefused(_) => {
-            ErrorKind::Internal
+            ErrorKind::Network
         }
         // The keychain is where the database key is stored; a newer schema is data this build
         // cannot read. Both are about the data on this device, not about what was typed.
@@ -93,7 +91,7 @@ pub fn from_join(error: tauri::Error) -> ApiError {
 
 /// "the passphrase must be…" → "The passphrase must be….": core messages are clauses that the
 /// command line prints after "error: "; on screen they stand alone.
-fn sentence(clause: &str) -> String {
+pub fn sentence(clause: &str) -> String {
     let mut chars = clause.chars();
     let mut out: String = match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -8,7 +8,9 @@
 mod commands;
 mod convert;
 mod error;
+mod qr;
 mod state;
+mod sync;
 
 use std::path::PathBuf;
 
@@ -53,10 +55,11 @@ fn build_app<R: Runtime>(
     Ok(app)
 }
 
-/// Everything the app registers: the dialog plugin and the command table.
+/// Everything the app registers: the dialog and notification plugins and the command table.
 fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
     builder
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             commands::session::app_info,
             commands::session::session_state,
@@ -108,6 +111,21 @@ fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::files::export_all,
             commands::files::choose_save_path,
             commands::files::choose_folder,
+            commands::sync::sync_status,
+            commands::sync::sync_settings,
+            commands::sync::set_sync_settings,
+            commands::sync::sync_now,
+            commands::sync::create_invite,
+            commands::sync::accept_invite,
+            commands::sync::read_qr_image,
+            commands::sync::join_requests,
+            commands::sync::answer_join,
+            commands::sync::remove_member,
+            commands::devices::setup_paired,
+            commands::devices::pairing_status,
+            commands::devices::cancel_pairing,
+            commands::devices::create_pairing,
+            commands::devices::devices,
         ])
 }
 

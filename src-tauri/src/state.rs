@@ -29,6 +29,8 @@ pub struct AppState {
     /// Whether the OS keychain answered, asked once: the answer does not change while the app
     /// runs, and asking costs a D-Bus round trip on Linux.
     keychain_available: OnceLock<bool>,
+    /// Background sync while the store is open (see [`crate::sync`]).
+    pub sync: crate::sync::SyncWorker,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             data_dir,
             store: Mutex::new(None),
             keychain_available: OnceLock::new(),
+            sync: crate::sync::SyncWorker::default(),
         }
     }
 
@@ -99,4 +102,21 @@ where
         work(store)
     })
     .await
+}
+
+/// Like [`with_store`], for commands that change what other devices see (groups, meetings,
+/// messages): after success, the change leaves for the relay at once (see
+/// [`crate::sync::push_soon`]).
+pub async fn with_store_shared<R, T>(
+    app: AppHandle<R>,
+    work: impl FnOnce(&mut Mutua) -> Result<T, Failure> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    R: Runtime,
+    T: Send + 'static,
+{
+    let handle = app.clone();
+    let out = with_store(app, work).await?;
+    crate::sync::push_soon(&handle);
+    Ok(out)
 }

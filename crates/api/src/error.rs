@@ -22,6 +22,8 @@ pub enum ErrorKind {
     WrongPassphrase,
     /// Reading or writing the local store failed (disk full, permissions, corruption).
     Storage,
+    /// The relay could not be reached, answered nonsense, or refused (sync, invitations).
+    Network,
     /// A bug or an unexpected state in the app; the message says what to report.
     Internal,
 }
@@ -35,6 +37,7 @@ impl ErrorKind {
             Self::Locked => "Locked",
             Self::WrongPassphrase => "Wrong passphrase",
             Self::Storage => "Storage problem",
+            Self::Network => "Connection problem",
             Self::Internal => "Internal error",
         }
     }

@@ -8,8 +8,10 @@ mod error;
 mod info;
 mod models;
 mod requests;
+mod sync;
 
 pub use error::{ApiError, ErrorKind};
 pub use info::AppInfo;
 pub use models::*;
 pub use requests::*;
+pub use sync::*;

@@ -6,7 +6,7 @@ use mutua_api::{
 use tauri::{AppHandle, Runtime};
 
 use crate::convert;
-use crate::state::with_store;
+use crate::state::{with_store, with_store_shared};
 
 #[tauri::command]
 pub async fn groups<R: Runtime>(
@@ -50,7 +50,7 @@ pub async fn create_group<R: Runtime>(
     app: AppHandle<R>,
     request: GroupForm,
 ) -> Result<Group, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let group = m.create_group(convert::group_fields(request))?;
         Ok(convert::group(group))
     })
@@ -62,7 +62,7 @@ pub async fn update_group<R: Runtime>(
     app: AppHandle<R>,
     request: UpdateGroup,
 ) -> Result<Group, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let group = m.update_group(&request.id, convert::group_fields(request.form))?;
         Ok(convert::group(group))
     })
@@ -74,7 +74,7 @@ pub async fn archive_group<R: Runtime>(
     app: AppHandle<R>,
     request: ArchiveGroup,
 ) -> Result<Group, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let group = m.set_group_archived(&request.id, request.archived)?;
         Ok(convert::group(group))
     })
@@ -87,7 +87,7 @@ pub async fn leave_group<R: Runtime>(
     app: AppHandle<R>,
     request: IdRequest,
 ) -> Result<(), ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         m.leave_group(&request.id)?;
         Ok(())
     })

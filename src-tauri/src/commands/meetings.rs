@@ -7,7 +7,7 @@ use mutua_api::{
 use tauri::{AppHandle, Runtime};
 
 use crate::convert;
-use crate::state::with_store;
+use crate::state::{with_store, with_store_shared};
 
 /// Meetings of every current group on the viewer's days `from..=to`, in time order.
 #[tauri::command]
@@ -29,7 +29,7 @@ pub async fn add_series<R: Runtime>(
     app: AppHandle<R>,
     request: AddSeries,
 ) -> Result<SavedSeries, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let saved = m.add_series(&request.group_id, convert::series_fields(request.form))?;
         Ok(convert::saved_series(saved))
     })
@@ -42,7 +42,7 @@ pub async fn update_series<R: Runtime>(
     app: AppHandle<R>,
     request: UpdateSeries,
 ) -> Result<SavedSeries, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let saved = m.update_series(&request.id, convert::series_fields(request.form))?;
         Ok(convert::saved_series(saved))
     })
@@ -54,7 +54,7 @@ pub async fn delete_series<R: Runtime>(
     app: AppHandle<R>,
     request: IdRequest,
 ) -> Result<(), ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         m.delete_series(&request.id)?;
         Ok(())
     })
@@ -66,7 +66,7 @@ pub async fn cancel_occurrence<R: Runtime>(
     app: AppHandle<R>,
     request: OccurrenceDate,
 ) -> Result<Series, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         m.cancel_occurrence(&request.series_id, request.date)?;
         Ok(convert::series(m.find_series(&request.series_id)?))
     })
@@ -78,7 +78,7 @@ pub async fn restore_occurrence<R: Runtime>(
     app: AppHandle<R>,
     request: OccurrenceDate,
 ) -> Result<Series, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         m.restore_occurrence(&request.series_id, request.date)?;
         Ok(convert::series(m.find_series(&request.series_id)?))
     })
@@ -91,7 +91,7 @@ pub async fn move_occurrence<R: Runtime>(
     app: AppHandle<R>,
     request: MoveOccurrence,
 ) -> Result<SavedSeries, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let saved = m.move_occurrence(&request.series_id, request.original, request.to, None)?;
         Ok(convert::saved_series(saved))
     })

@@ -9,7 +9,7 @@ use mutua_core::messages::{self, NewMessage};
 use tauri::{AppHandle, Runtime};
 
 use crate::convert;
-use crate::state::with_store;
+use crate::state::{with_store, with_store_shared};
 
 /// Every conversation, the most recent first, with its unread count.
 #[tauri::command]
@@ -43,7 +43,7 @@ pub async fn send_message<R: Runtime>(
     app: AppHandle<R>,
     request: SendMessage,
 ) -> Result<Message, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let viewer = convert::viewer_zone(m)?;
         let new = NewMessage {
             text: request.text,
@@ -65,7 +65,7 @@ pub async fn mark_read<R: Runtime>(
     app: AppHandle<R>,
     request: ConversationRequest,
 ) -> Result<(), ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         Ok(m.mark_read(&request.conversation.parse()?)?)
     })
     .await
@@ -73,7 +73,7 @@ pub async fn mark_read<R: Runtime>(
 
 #[tauri::command]
 pub async fn react<R: Runtime>(app: AppHandle<R>, request: React) -> Result<Message, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let viewer = convert::viewer_zone(m)?;
         Ok(convert::message(
             m.react(&request.message_id, &request.emoji)?,
@@ -88,7 +88,7 @@ pub async fn unreact<R: Runtime>(
     app: AppHandle<R>,
     request: IdRequest,
 ) -> Result<Message, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let viewer = convert::viewer_zone(m)?;
         Ok(convert::message(m.unreact(&request.id)?, viewer))
     })
@@ -113,7 +113,7 @@ pub async fn edit_message<R: Runtime>(
     app: AppHandle<R>,
     request: EditMessage,
 ) -> Result<Message, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let viewer = convert::viewer_zone(m)?;
         Ok(convert::message(
             m.edit_message(&request.id, &request.text)?,
@@ -129,7 +129,7 @@ pub async fn retract_message<R: Runtime>(
     app: AppHandle<R>,
     request: IdRequest,
 ) -> Result<Message, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let viewer = convert::viewer_zone(m)?;
         Ok(convert::message(m.retract_message(&request.id)?, viewer))
     })
@@ -155,7 +155,7 @@ pub async fn set_read_receipts<R: Runtime>(
     app: AppHandle<R>,
     request: ReadReceipts,
 ) -> Result<bool, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         m.set_read_receipts(request.enabled)?;
         Ok(m.read_receipts()?)
     })

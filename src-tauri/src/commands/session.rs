@@ -5,11 +5,12 @@ use mutua_api::{
     ApiError, AppInfo, DeleteEverything, Profile, SessionState, SetupRequest, Today, UnlockRequest,
 };
 use mutua_core::calendar::parse_tz;
+use mutua_core::sync::PairingStatus;
 use mutua_core::{Error, Mutua, NewProtection, Unlock};
 use tauri::{AppHandle, Runtime};
 
 use crate::convert;
-use crate::state::{blocking, with_store};
+use crate::state::{blocking, with_store, with_store_shared};
 
 /// How many meetings, and how far ahead, the Today screen shows.
 const TODAY_MEETINGS: usize = 5;
@@ -53,7 +54,8 @@ pub async fn setup<R: Runtime>(
     app: AppHandle<R>,
     request: SetupRequest,
 ) -> Result<Profile, ApiError> {
-    blocking(app, move |state| {
+    let handle = app.clone();
+    let profile = blocking(app, move |state| {
         let mut slot = state.slot();
         let dir = &state.data_dir;
         if slot.is_some() {
@@ -89,7 +91,9 @@ pub async fn setup<R: Runtime>(
             }
         }
     })
-    .await
+    .await?;
+    crate::sync::restart(&handle);
+    Ok(profile)
 }
 
 /// Opens the data (Argon2id makes this take about a tenth of a second). Unlocking data that
@@ -99,7 +103,8 @@ pub async fn unlock<R: Runtime>(
     app: AppHandle<R>,
     request: UnlockRequest,
 ) -> Result<Profile, ApiError> {
-    blocking(app, move |state| {
+    let handle = app.clone();
+    let profile = blocking(app, move |state| {
         let mut slot = state.slot();
         if let Some(store) = slot.as_ref() {
             return Ok(convert::profile(store.profile()?));
@@ -109,17 +114,34 @@ pub async fn unlock<R: Runtime>(
             None => Unlock::Keychain,
         };
         let store = Mutua::open(&state.data_dir, how)?;
-        let profile = store.profile()?;
+        // A new device still waiting for its other device has no profile yet: the window
+        // asks `pairing_status` and shows the waiting screen.
+        let pending = matches!(
+            store.pairing_status()?,
+            Some(PairingStatus::Waiting { .. } | PairingStatus::Refused { .. })
+        );
+        let profile = if pending {
+            Profile {
+                pseudonym: String::new(),
+                language: None,
+                time_zone: None,
+            }
+        } else {
+            convert::profile(store.profile()?)
+        };
         *slot = Some(store);
-        Ok(convert::profile(profile))
+        Ok(profile)
     })
-    .await
+    .await?;
+    crate::sync::restart(&handle);
+    Ok(profile)
 }
 
 /// Closes the store; the key leaves memory with it.
 #[tauri::command]
 pub async fn lock<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
     blocking(app, |state| {
+        state.sync.stop();
         state.slot().take();
         Ok(())
     })
@@ -138,7 +160,7 @@ pub async fn update_profile<R: Runtime>(
     app: AppHandle<R>,
     request: Profile,
 ) -> Result<Profile, ApiError> {
-    with_store(app, move |m| {
+    with_store_shared(app, move |m| {
         let current = m.profile()?;
         let pseudonym = mutua_core::profile::check_pseudonym(&request.pseudonym)?;
         if let Some(zone) = &request.time_zone {
@@ -218,8 +240,19 @@ pub async fn delete_everything<R: Runtime>(
             .into());
         }
         // Close the database before its files go.
+        state.sync.stop();
         slot.take();
         Mutua::destroy(&state.data_dir)?;
+        match std::fs::remove_file(state.data_dir.join(crate::sync::SETTINGS_FILE)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::Io {
+                    path: state.data_dir.display().to_string(),
+                    source: e,
+                }
+                .into());
+            }
+            _ => {}
+        }
         // The folder itself goes too if nothing else lives there (a no-op otherwise).
         let _ = std::fs::remove_dir(&state.data_dir);
         Ok(())
