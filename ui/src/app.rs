@@ -4,16 +4,18 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mutua_api::{ApiError, ErrorKind, Profile, Protection};
+use mutua_api::{ApiError, ErrorKind, PairingState, Profile, Protection, SyncStatus};
 
 use crate::clock;
 use crate::i18n::{Key, Lang, text};
 use crate::ipc;
 use crate::pages::{
     calendar::CalendarPage, calendar::CalendarView, contacts::ContactEditPage,
-    contacts::ContactsPage, first_run::FirstRunPage, group_form::GroupFormPage, groups::GroupPage,
-    groups::GroupsPage, journal::JournalPage, messages::MessagesPage, messages::ThreadPage,
-    series_form::SeriesFormPage, settings::SettingsPage, today::TodayPage, unlock::UnlockPage,
+    contacts::ContactsPage, devices::PairingPage, first_run::FirstRunPage,
+    group_form::GroupFormPage, groups::GroupPage, groups::GroupsPage, journal::JournalPage,
+    messages::MessagesPage, messages::ThreadPage, series_form::SeriesFormPage,
+    settings::SettingsPage, sync::InvitePage, sync::JoinPage, sync::SyncBadge, today::TodayPage,
+    unlock::UnlockPage,
 };
 
 /// Where the session stands; decides between the first-run, unlock and main screens.
@@ -28,6 +30,8 @@ pub enum Phase {
     Locked {
         protection: Option<Protection>,
     },
+    /// A new device set up with a pairing code, waiting for the member's other device.
+    Pairing,
     Open,
 }
 
@@ -41,9 +45,21 @@ pub enum Screen {
     GroupNew,
     Group(String),
     GroupEdit(String),
+    /// The invite screen of a group (id, name).
+    Invite {
+        group_id: String,
+        group_name: String,
+    },
+    /// "Join a group": paste a code or open a picture of one.
+    Join,
     Calendar,
-    SeriesNew { group_id: Option<String> },
-    SeriesEdit { group_id: String, series_id: String },
+    SeriesNew {
+        group_id: Option<String>,
+    },
+    SeriesEdit {
+        group_id: String,
+        series_id: String,
+    },
     Contacts,
     ContactNew,
     ContactEdit(String),
@@ -78,9 +94,12 @@ impl Screen {
         match self {
             Screen::Today => Section::Today,
             Screen::Messages | Screen::Thread(_) => Section::Messages,
-            Screen::Groups | Screen::GroupNew | Screen::Group(_) | Screen::GroupEdit(_) => {
-                Section::Groups
-            }
+            Screen::Groups
+            | Screen::GroupNew
+            | Screen::Group(_)
+            | Screen::GroupEdit(_)
+            | Screen::Invite { .. }
+            | Screen::Join => Section::Groups,
             Screen::Calendar | Screen::SeriesNew { .. } | Screen::SeriesEdit { .. } => {
                 Section::Calendar
             }
@@ -159,6 +178,11 @@ pub struct Ui {
     pub calendar_view: RwSignal<CalendarView>,
     /// IANA zone names, fetched once from the shell.
     pub zones: RwSignal<Option<Vec<String>>>,
+    /// Where background sync stands, polled from the shell while the app is open.
+    pub sync: RwSignal<Option<SyncStatus>>,
+    /// Bumped when a sync round brought something in: screens that show shared data (groups,
+    /// meetings, messages) read it and fetch again; forms being filled in do not.
+    pub synced: RwSignal<u32>,
 }
 
 impl Ui {
@@ -178,6 +202,8 @@ impl Ui {
             month: RwSignal::new(crate::dates::first_of_month(today)),
             calendar_view: RwSignal::new(CalendarView::Agenda),
             zones: RwSignal::new(None),
+            sync: RwSignal::new(None),
+            synced: RwSignal::new(0),
         }
     }
 
@@ -283,6 +309,7 @@ pub fn App() -> impl IntoView {
                 view! { <FirstRunPage keychain_available /> }.into_any()
             }
             Phase::Locked { protection } => view! { <UnlockPage protection /> }.into_any(),
+            Phase::Pairing => view! { <PairingPage /> }.into_any(),
             Phase::Open => view! { <Shell /> }.into_any(),
         }}
     }
@@ -312,6 +339,13 @@ pub async fn boot(ui: Ui) {
         ui.phase.set(Phase::Locked {
             protection: state.protection,
         });
+    } else if matches!(
+        ipc::pairing_status().await,
+        Ok(Some(
+            PairingState::Waiting { .. } | PairingState::Refused { .. }
+        ))
+    ) {
+        ui.phase.set(Phase::Pairing);
     } else {
         match ipc::profile().await {
             Ok(profile) => {
@@ -369,8 +403,10 @@ fn Unavailable(error: ApiError) -> impl IntoView {
 fn Shell() -> impl IntoView {
     let ui = use_ui();
     ui.load_zones();
+    crate::pages::sync::poll_sync_status(ui);
     let unread = LocalResource::new(move || {
         ui.version.track();
+        ui.synced.track();
         ui.reads.track();
         async move {
             ipc::conversations()
@@ -431,6 +467,7 @@ fn Shell() -> impl IntoView {
                     <span>"Mutua"</span>
                 </div>
                 <ul>{nav_items}</ul>
+                <SyncBadge />
             </nav>
             <main id="main" class="page" tabindex="-1">
                 <p class="status" role="status" aria-live="polite" data-testid="status">
@@ -444,6 +481,10 @@ fn Shell() -> impl IntoView {
                     Screen::GroupNew => view! { <GroupFormPage id=None /> }.into_any(),
                     Screen::Group(id) => view! { <GroupPage id /> }.into_any(),
                     Screen::GroupEdit(id) => view! { <GroupFormPage id=Some(id) /> }.into_any(),
+                    Screen::Invite { group_id, group_name } => {
+                        view! { <InvitePage group_id group_name /> }.into_any()
+                    }
+                    Screen::Join => view! { <JoinPage /> }.into_any(),
                     Screen::Calendar => view! { <CalendarPage /> }.into_any(),
                     Screen::SeriesNew { group_id } => {
                         view! { <SeriesFormPage group_id series_id=None /> }.into_any()

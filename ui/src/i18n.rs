@@ -431,12 +431,88 @@ keys! {
     ErrEmptyEntry => "Write something, or choose a mood or an emotion.", "Escribe algo, o elige un estado de ánimo o una emoción.";
     ErrConfirmPseudonym => "Type your pseudonym exactly as shown.", "Escribe tu seudónimo exactamente como aparece.";
 
+    // Sync, invitations, members
+    SyncOff => "Sync is off: everything stays on this device.", "La sincronización está desactivada: todo se queda en este dispositivo.";
+    SyncingCounts => "Syncing group {0} of {1}: {2} received, {3} sent…", "Sincronizando el grupo {0} de {1}: {2} recibidos, {3} enviados…";
+    SyncedAt => "Up to date · synced {0}", "Al día · sincronizado {0}";
+    SyncListening => "Connected, waiting for news", "Conectado, esperando novedades";
+    SyncRetrying => "Not synced: {0} Trying again in {1} s.", "Sin sincronizar: {0} Se reintentará en {1} s.";
+    SyncProblem => "Sync problem: {0}", "Problema de sincronización: {0}";
+    SyncTitle => "Sync", "Sincronización";
+    SyncHint => "Your groups and messages travel end-to-end encrypted through a relay: it stores them without being able to read them. Your journal never leaves this device. Without a relay, Mutua works only on this device.", "Tus grupos y mensajes viajan cifrados de extremo a extremo a través de un relé: los guarda sin poder leerlos. Tu diario nunca sale de este dispositivo. Sin relé, Mutua funciona solo en este dispositivo.";
+    RelayUrl => "Relay address", "Dirección del relé";
+    RelayUrlHint => "Ask your group for it, for example https://relay.example.org. Leave it empty to turn sync off.", "Pídela a tu grupo, por ejemplo https://relay.example.org. Déjala vacía para desactivar la sincronización.";
+    AutoApproveLabel => "Let people with a valid invitation join my open groups without waiting for me", "Dejar que quien tenga una invitación válida entre en mis grupos abiertos sin esperarme";
+    NotificationPreviewsLabel => "Show who wrote and the start of the message in notifications (never while Mutua is locked)", "Mostrar quién escribió y el comienzo del mensaje en las notificaciones (nunca con Mutua bloqueada)";
+    SaveSync => "Save sync settings", "Guardar la sincronización";
+    SyncNow => "Sync now", "Sincronizar ahora";
+    SyncEvents => "Recent sync notices", "Avisos recientes de sincronización";
+    SyncSettingsSaved => "Sync settings saved. Syncing…", "Sincronización guardada. Sincronizando…";
+    SyncTurnedOff => "Sync settings saved. Sync is off.", "Sincronización guardada. Está desactivada.";
+    SyncStarted => "Syncing now.", "Sincronizando ahora.";
+    BackToGroup => "← Back to the group", "← Volver al grupo";
+    InviteButton => "Invite", "Invitar";
+    InviteTitle => "Invite someone to {0}", "Invitar a alguien a {0}";
+    InviteHow => "How will they join?", "¿Cómo se unirá?";
+    InviteInPerson => "Here, in person", "Aquí, en persona";
+    InviteInPersonHint => "they scan the QR code on this screen and are in at once. Show it only to them.", "escanea el código QR de esta pantalla y entra en el acto. Muéstralo solo a esa persona.";
+    InviteRemote => "From afar", "A distancia";
+    InviteRemoteHint => "send them the code; a facilitator approves their request before they can read anything.", "envíale el código; una persona facilitadora aprueba su solicitud antes de que pueda leer nada.";
+    InviteCreate => "Make an invitation", "Crear la invitación";
+    InviteReady => "Invitation ready.", "Invitación lista.";
+    InviteQrLabel => "QR code of the invitation", "Código QR de la invitación";
+    InviteCodeLabel => "Or copy this code", "O copia este código";
+    InviteInPersonNote => "Anyone with this code can join and read the group: keep it private. It works until {0}.", "Quien tenga este código puede unirse y leer el grupo: no lo compartas. Sirve hasta el {0}.";
+    InviteRemoteNote => "Send it by any means you trust. It works until {0}; you will see their request under Groups.", "Envíalo por un medio de confianza. Sirve hasta el {0}; verás su solicitud en Grupos.";
+    JoinGroupButton => "Join a group", "Unirse a un grupo";
+    JoinTitle => "Join a group", "Unirse a un grupo";
+    JoinCodeLabel => "Invitation code", "Código de invitación";
+    JoinCodeHint => "Paste the code you were given (it starts with mutua-invite:), or open a picture of its QR code.", "Pega el código que te dieron (empieza por mutua-invite:), o abre una imagen de su código QR.";
+    JoinButton => "Join", "Unirme";
+    OpenPicture => "Open a picture…", "Abrir una imagen…";
+    OpenGroup => "Open the group", "Abrir el grupo";
+    CodeReadFromPicture => "Code read from the picture. Check it and press Join.", "Código leído de la imagen. Revísalo y pulsa Unirme.";
+    JoinedGroup => "You joined {0}. Its details arrive with the next sync.", "Te uniste a {0}. Sus datos llegan con la próxima sincronización.";
+    JoinRequested => "Your request to join {0} is on its way. You are in once a facilitator approves it.", "Tu solicitud para unirte a {0} está en camino. Entrarás cuando una persona facilitadora la apruebe.";
+    JoinRequestsTitle => "Asking to join", "Piden unirse";
+    AsksToJoin => "{0} asks to join {1}", "{0} pide unirse a {1}";
+    Approve => "Approve", "Aprobar";
+    Decline => "Decline", "Rechazar";
+    RequestApproved => "{0} was let in. They receive the group with the next sync.", "{0} ha entrado. Recibirá el grupo con la próxima sincronización.";
+    RequestDeclined => "{0}'s request was declined.", "Se rechazó la solicitud de {0}.";
+    RemoveMember => "Remove", "Quitar";
+    RemoveMemberQuestion => "Remove this member from the group? They keep what they already have but cannot read anything new.", "¿Quitar a este miembro del grupo? Conserva lo que ya tiene, pero no podrá leer nada nuevo.";
+    MemberRemoved => "{0} was removed. The group's key changes with the next sync.", "Se quitó a {0}. La clave del grupo cambia con la próxima sincronización.";
+    ErrCodeEmpty => "Paste an invitation code, or open a picture of one.", "Pega un código de invitación, o abre una imagen de uno.";
+    PairFromOther => "I already use Mutua on another device", "Ya uso Mutua en otro dispositivo";
+    PairFromOtherHint => "On that device, open Settings → Devices → Pair a new device, then paste its code here (or open a picture of its QR code). Your journal stays on each device.", "En ese dispositivo, abre Ajustes → Dispositivos → Vincular un dispositivo nuevo y pega aquí su código (o abre una imagen de su código QR). Tu diario se queda en cada dispositivo.";
+    PairCodeLabel => "Pairing code", "Código de vinculación";
+    PairPassphrase => "A passphrase for this device", "Una contraseña para este dispositivo";
+    PairPassphraseAgain => "The passphrase again", "La contraseña otra vez";
+    PairSubmit => "Pair this device", "Vincular este dispositivo";
+    ErrPairCodeEmpty => "Paste the code your other device shows.", "Pega el código que muestra tu otro dispositivo.";
+    PairingTitle => "Waiting for your other device", "Esperando a tu otro dispositivo";
+    PairingWaiting => "Keep Mutua open and online on your other device: it answers with its next sync. The code works until {0}.", "Mantén Mutua abierta y conectada en tu otro dispositivo: responde en su próxima sincronización. El código sirve hasta el {0}.";
+    PairingRefused => "Your other device did not accept this device: {0} Start again with a new code.", "Tu otro dispositivo no aceptó este: {0} Empieza de nuevo con un código nuevo.";
+    PairingStartOver => "Start again", "Empezar de nuevo";
+    DevicesTitle => "Your devices", "Tus dispositivos";
+    DevicesHint => "Your groups, messages, profile and contacts are on each of your devices. Your journal never leaves the device it was written on.", "Tus grupos, mensajes, perfil y contactos están en cada uno de tus dispositivos. Tu diario nunca sale del dispositivo en que lo escribiste.";
+    ThisDevice => "this device", "este dispositivo";
+    PairNewDevice => "Pair a new device", "Vincular un dispositivo nuevo";
+    PairCodeReady => "Pairing code ready.", "Código de vinculación listo.";
+    PairQrLabel => "QR code to pair a new device", "Código QR para vincular un dispositivo nuevo";
+    PairCodeNote => "Enter it on the new device's first screen. It works once, until {0}. Keep Mutua open here until the new device is in.", "Introdúcelo en la primera pantalla del dispositivo nuevo. Sirve una vez, hasta el {0}. Mantén Mutua abierta aquí hasta que el dispositivo nuevo entre.";
+    JustNow => "just now", "ahora mismo";
+    MinutesAgo => "{0} min ago", "hace {0} min";
+    HoursAgo => "{0} h ago", "hace {0} h";
+
     // Error kinds, before a message from the core
     KindNotFound => "Not found", "No encontrado";
     KindInvalid => "Please check", "Revisa los datos";
     KindLocked => "Mutua is locked. Unlock it to continue.", "Mutua está bloqueada. Desbloquéala para continuar.";
     KindStorage => "Could not read or write the data on this device", "No se pudieron leer o escribir los datos en este dispositivo";
     KindInternal => "Something went wrong", "Algo salió mal";
+    KindNetwork => "Could not reach the relay", "No se pudo contactar con el relé";
 
     // Relative times
     HappeningNow => "happening now", "en curso";
@@ -839,6 +915,37 @@ pub fn relative_until(
     }
 }
 
+/// How long ago an RFC 3339 time was: "just now", "5 min ago", "3 h ago", else its date.
+pub fn time_ago(at: &str, lang: Lang) -> String {
+    let Ok(at) = DateTime::parse_from_rfc3339(at) else {
+        return at.to_owned();
+    };
+    let at = at.with_timezone(&Utc);
+    let now_ms = js_sys::Date::now() as i64;
+    let now = DateTime::<Utc>::from_timestamp_millis(now_ms).unwrap_or(at);
+    ago_text(at, now, lang)
+}
+
+/// [`time_ago`] with the present given (testable off the browser).
+pub fn ago_text(at: DateTime<Utc>, now: DateTime<Utc>, lang: Lang) -> String {
+    let minutes = (now - at).num_minutes();
+    match minutes {
+        ..1 => text(Key::JustNow, lang).to_owned(),
+        1..60 => fill(text(Key::MinutesAgo, lang), &[&minutes.to_string()]),
+        60..1440 => fill(text(Key::HoursAgo, lang), &[&(minutes / 60).to_string()]),
+        _ => date_short(at.date_naive(), lang),
+    }
+}
+
+/// An RFC 3339 time as the system shows dates and times in `lang`, in the local zone.
+pub fn datetime_text(at: &str, lang: Lang) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(at));
+    if date.get_time().is_nan() {
+        return at.to_owned();
+    }
+    String::from(date.to_locale_string(lang.code(), &wasm_bindgen::JsValue::UNDEFINED))
+}
+
 /// An error from the shell in words. English messages from the core are kept (they say what
 /// to change); in Spanish they follow a translated description of the kind of problem.
 pub fn error_text(error: &ApiError, lang: Lang) -> String {
@@ -849,6 +956,7 @@ pub fn error_text(error: &ApiError, lang: Lang) -> String {
         ErrorKind::InvalidInput => Key::KindInvalid,
         ErrorKind::Storage => Key::KindStorage,
         ErrorKind::Internal => Key::KindInternal,
+        ErrorKind::Network => Key::KindNetwork,
     };
     let message = sentence(&error.message);
     match (lang, message.is_empty()) {
@@ -940,6 +1048,20 @@ mod tests {
         assert_eq!(at(3), "in 3 h");
         assert_eq!(at(49), "in 2 days");
         assert_eq!(at(-1), "happening now");
+    }
+
+    #[test]
+    fn times_ago() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        let ago = |minutes| ago_text(now - Duration::minutes(minutes), now, Lang::En);
+        assert_eq!(ago(0), "just now");
+        assert_eq!(ago(5), "5 min ago");
+        assert_eq!(ago(185), "3 h ago");
+        assert_eq!(
+            ago_text(now - Duration::minutes(5), now, Lang::Es),
+            "hace 5 min"
+        );
+        assert!(!ago(3000).contains("ago"));
     }
 
     #[test]

@@ -7,6 +7,10 @@
 
 use chrono::NaiveDate;
 use mutua_api::{
+    AcceptInvite, AnswerJoin, CreateInvite, Device, InviteCode, JoinOutcome, JoinRequest,
+    PairingCode, PairingState, RemoveMember, SetupPaired, SyncSettings, SyncStatus,
+};
+use mutua_api::{
     AddSeries, ApiError, AppInfo, ArchiveGroup, ChooseSavePath, Contact, ContactForm, Conversation,
     ConversationRequest, DateRange, DeleteEverything, Entry, EntryForm, EntryGroup, ExportAll,
     ExportIcs, ExportSummary, Group, GroupDetail, GroupForm, GroupsRequest, IdRequest,
@@ -313,6 +317,80 @@ pub async fn delete_everything(confirm: &str) -> Result<(), ApiError> {
         confirm: confirm.to_owned(),
     };
     call("delete_everything", &request).await
+}
+
+// --- sync, invitations, members -------------------------------------------------------------
+
+pub async fn sync_status() -> Result<SyncStatus, ApiError> {
+    call0("sync_status").await
+}
+
+pub async fn sync_settings() -> Result<SyncSettings, ApiError> {
+    call0("sync_settings").await
+}
+
+pub async fn set_sync_settings(settings: &SyncSettings) -> Result<SyncSettings, ApiError> {
+    call("set_sync_settings", settings).await
+}
+
+pub async fn sync_now() -> Result<(), ApiError> {
+    call0("sync_now").await
+}
+
+pub async fn create_invite(group_id: &str, remote: bool) -> Result<InviteCode, ApiError> {
+    let request = CreateInvite {
+        group_id: group_id.to_owned(),
+        remote,
+    };
+    call("create_invite", &request).await
+}
+
+pub async fn accept_invite(code: &str) -> Result<JoinOutcome, ApiError> {
+    let request = AcceptInvite {
+        code: code.to_owned(),
+    };
+    call("accept_invite", &request).await
+}
+
+/// The Mutua code in a picture the member picks; `None` if they cancelled.
+pub async fn read_qr_image() -> Result<Option<String>, ApiError> {
+    call0("read_qr_image").await
+}
+
+pub async fn join_requests() -> Result<Vec<JoinRequest>, ApiError> {
+    call0("join_requests").await
+}
+
+pub async fn answer_join(request: &AnswerJoin) -> Result<(), ApiError> {
+    call("answer_join", request).await
+}
+
+pub async fn remove_member(group_id: &str, member_id: &str) -> Result<(), ApiError> {
+    let request = RemoveMember {
+        group_id: group_id.to_owned(),
+        member_id: member_id.to_owned(),
+    };
+    call("remove_member", &request).await
+}
+
+pub async fn setup_paired(request: &SetupPaired) -> Result<PairingState, ApiError> {
+    call("setup_paired", request).await
+}
+
+pub async fn pairing_status() -> Result<Option<PairingState>, ApiError> {
+    call0("pairing_status").await
+}
+
+pub async fn cancel_pairing() -> Result<(), ApiError> {
+    call0("cancel_pairing").await
+}
+
+pub async fn create_pairing() -> Result<PairingCode, ApiError> {
+    call0("create_pairing").await
+}
+
+pub async fn devices() -> Result<Vec<Device>, ApiError> {
+    call0("devices").await
 }
 
 // --- the door itself -----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod contacts;
+pub mod devices;
 pub mod first_run;
 pub mod group_form;
 pub mod groups;
@@ -12,5 +13,6 @@ pub mod mood_chart;
 pub mod occurrence;
 pub mod series_form;
 pub mod settings;
+pub mod sync;
 pub mod today;
 pub mod unlock;

@@ -81,6 +81,7 @@ pub fn CalendarPage() -> impl IntoView {
     let view_mode = ui.calendar_view;
     let data = LocalResource::new(move || {
         ui.version.track();
+        ui.synced.track();
         load_month(ui.month.get())
     });
     let today = ui.today();

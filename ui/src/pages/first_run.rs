@@ -235,6 +235,7 @@ pub fn FirstRunPage(keychain_available: bool) -> impl IntoView {
                         <FormError errors testid="setup-error" />
                     </div>
                 </form>
+                <crate::pages::devices::PairFromOtherDevice />
             </div>
         </main>
     }

@@ -11,6 +11,7 @@ use crate::dates::time_text;
 use crate::i18n::{Key, date_long, describe_rule, fill, language_name, role_label};
 use crate::ipc;
 use crate::pages::occurrence::Whereabouts;
+use crate::pages::sync::{JoinRequestsPanel, RemoveMemberButton};
 use crate::recurrence::Rule;
 
 #[component]
@@ -19,6 +20,7 @@ pub fn GroupsPage() -> impl IntoView {
     let show_archived = RwSignal::new(false);
     let groups = LocalResource::new(move || {
         ui.version.track();
+        ui.synced.track();
         ipc::groups(show_archived.get())
     });
     view! {
@@ -32,7 +34,16 @@ pub fn GroupsPage() -> impl IntoView {
             >
                 {move || ui.t(Key::NewGroup)}
             </button>
+            <button
+                type="button"
+                class="secondary"
+                data-testid="groups-join"
+                on:click=move |_| ui.go(Screen::Join)
+            >
+                {move || ui.t(Key::JoinGroupButton)}
+            </button>
         </div>
+        <JoinRequestsPanel />
         <label class="choice">
             <input
                 type="checkbox"
@@ -129,6 +140,7 @@ pub fn GroupPage(id: String) -> impl IntoView {
         let id = id.clone();
         LocalResource::new(move || {
             ui.version.track();
+            ui.synced.track();
             let id = id.clone();
             async move { ipc::group(&id).await }
         })
@@ -232,6 +244,15 @@ fn GroupDetailView(detail: GroupDetail) -> impl IntoView {
     let language = form.language.clone();
     let planned = form.planned_sessions;
     let edit = Screen::GroupEdit(id.clone());
+    let invite = Screen::Invite {
+        group_id: id.clone(),
+        group_name: name.clone(),
+    };
+    // Facilitators and co-hosts may remove members (the core checks it again).
+    let can_remove = detail
+        .members
+        .iter()
+        .any(|m| m.is_me && m.roles.iter().any(|r| r == "facilitator" || r == "co-host"));
     let add_meeting = Screen::SeriesNew {
         group_id: Some(id.clone()),
     };
@@ -293,6 +314,14 @@ fn GroupDetailView(detail: GroupDetail) -> impl IntoView {
                 on:click=move |_| ui.go(add_meeting.clone())
             >
                 {move || ui.t(Key::AddMeeting)}
+            </button>
+            <button
+                type="button"
+                class="secondary"
+                data-testid="group-invite"
+                on:click=move |_| ui.go(invite.clone())
+            >
+                {move || ui.t(Key::InviteButton)}
             </button>
             <button
                 type="button"
@@ -424,6 +453,16 @@ fn GroupDetailView(detail: GroupDetail) -> impl IntoView {
                                             .join(", ")
                                     }}
                                 </span>
+                                {(can_remove && !member.is_me)
+                                    .then(|| {
+                                        view! {
+                                            <RemoveMemberButton
+                                                group_id=id.clone()
+                                                member_id=member.member_id.clone()
+                                                name=member.pseudonym.clone()
+                                            />
+                                        }
+                                    })}
                             </li>
                         }
                     })

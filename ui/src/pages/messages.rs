@@ -25,6 +25,7 @@ pub fn MessagesPage() -> impl IntoView {
     let ui = use_ui();
     let conversations = LocalResource::new(move || {
         ui.version.track();
+        ui.synced.track();
         ipc::conversations()
     });
     let choosing = RwSignal::new(false);
@@ -284,6 +285,7 @@ pub fn ThreadPage(thread: Thread) -> impl IntoView {
         let peer_id = peer_id.clone();
         LocalResource::new(move || {
             ui.version.track();
+            ui.synced.track();
             let known = known.get();
             let pages = pages.get();
             let peer_id = peer_id.clone();

@@ -1,4 +1,4 @@
-//! Settings: the profile (pseudonym, language, time zone), locking, exporting everything, and
+//! Settings: the profile (pseudonym, language, time zone), sync (relay, notifications), locking, exporting everything, and
 //! deleting everything after a two-step confirmation (a button, then typing the pseudonym).
 
 use leptos::html;
@@ -10,7 +10,9 @@ use crate::app::{boot, use_ui};
 use crate::components::{FieldError, FormError, FormErrors, ZoneSelect, described, invalid};
 use crate::i18n::{Key, Lang, fill};
 use crate::ipc;
+use crate::pages::devices::DevicesSection;
 use crate::pages::first_run::LanguageSelect;
+use crate::pages::sync::SyncSection;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -20,6 +22,8 @@ pub fn SettingsPage() -> impl IntoView {
         <h1 tabindex="-1">{move || ui.t(Key::NavSettings)}</h1>
         <ProfileSection />
         <LanguageSection />
+        <SyncSection />
+        <DevicesSection />
         <ReadReceiptsSection />
         <LockSection />
         <ExportSection />

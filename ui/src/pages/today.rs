@@ -17,6 +17,7 @@ pub fn TodayPage() -> impl IntoView {
     let ui = use_ui();
     let today = LocalResource::new(move || {
         ui.version.track();
+        ui.synced.track();
         ipc::today()
     });
     let greeting = move || match ui.profile.get() {

@@ -34,6 +34,8 @@ pub fn UnlockPage(protection: Option<Protection>) -> impl IntoView {
         pending.set(true);
         spawn_local(async move {
             match ipc::unlock(&UnlockRequest { passphrase: secret }).await {
+                // A new device still pairing has no profile yet: `boot` shows the waiting screen.
+                Ok(profile) if profile.pseudonym.is_empty() => crate::app::boot(ui).await,
                 Ok(profile) => {
                     ui.use_profile(profile);
                     ui.screen.set(Screen::Today);
