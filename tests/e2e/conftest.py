@@ -700,8 +700,8 @@ def shots(run_dir) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def tauri(run_dir, shots):
+def app_binary() -> Path:
+    """The app under test (MUTUA_APP), checked; fails the test with advice otherwise."""
     app = os.environ.get("MUTUA_APP")
     if not app:
         pytest.fail("MUTUA_APP is not set: run `cargo xtask e2e`, which builds the app and sets it")
@@ -710,9 +710,13 @@ def tauri(run_dir, shots):
         pytest.fail(f"MUTUA_APP={app} is not an absolute path to an executable")
     if not os.environ.get("DISPLAY"):
         pytest.fail("no DISPLAY: run under Xvfb (`cargo xtask e2e` uses xvfb-run)")
+    return app_path
 
-    data = run_dir / "data"
-    xdg = run_dir / "xdg"
+
+def member_env(root: Path) -> dict[str, str]:
+    """The environment for one member's app: its data and webview storage under `root`."""
+    data = root / "data"
+    xdg = root / "xdg"
     for sub in ("data", "cache", "config", "state"):
         (xdg / sub).mkdir(parents=True, exist_ok=True)
     data.mkdir(exist_ok=True)
@@ -738,6 +742,14 @@ def tauri(run_dir, shots):
     )
     # No session bus: the OS keychain is unavailable, so the passphrase path is what runs.
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def tauri(run_dir, shots):
+    app_path = app_binary()
+    env = member_env(run_dir)
+    data = Path(env["MUTUA_DATA_DIR"])
     log(f"app {app_path}; data {data}; screenshots {shots}")
     driver = TauriDriver(app_path, env, run_dir / "tauri-driver.log")
     try:

@@ -2,10 +2,11 @@
 //! webview, driven through tauri-driver + WebKitWebDriver by the pytest suite in `tests/e2e`,
 //! under Xvfb. Also the `e2e` phase of `cargo xtask test` (and so of CI).
 //!
-//! 1. build the app: `cargo build -p mutua-app --features custom-protocol` (debug; it embeds
-//!    `ui/dist`, which the caller has built);
+//! 1. build the app and the relay: `cargo build -p mutua-app -p mutua-relay --features
+//!    mutua-app/custom-protocol` (debug; the app embeds `ui/dist`, which the caller has built);
 //! 2. `xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest tests/e2e -x -v` with
-//!    `MUTUA_APP` (the binary) and `MUTUA_E2E_SHOTS` (`<target>/e2e/shots`);
+//!    `MUTUA_APP` (the binary), `MUTUA_RELAY` (the relay, for the two-member test) and
+//!    `MUTUA_E2E_SHOTS` (`<target>/e2e/shots`);
 //! 3. whatever the outcome, no process of the run survives: every process started for it
 //!    carries a marker variable in its environment (tauri-driver hands its environment on to
 //!    WebKitWebDriver and the app), so leftovers are found by that and stopped with SIGTERM.
@@ -124,7 +125,16 @@ pub fn run(ctx: &Ctx, options: &Options) -> Result<()> {
     let start = Instant::now();
     println!("building the app ({APP_PACKAGE}, debug, --features custom-protocol: embeds ui/dist)");
     let mut build = ctx.cargo();
-    build.args(["build", "-p", APP_PACKAGE, "--features", "custom-protocol"]);
+    // The relay too: the two-member test exchanges messages through a real one on loopback.
+    build.args([
+        "build",
+        "-p",
+        APP_PACKAGE,
+        "-p",
+        "mutua-relay",
+        "--features",
+        "mutua-app/custom-protocol",
+    ]);
     if ctx.ci {
         build.arg("--locked");
     }
@@ -133,6 +143,10 @@ pub fn run(ctx: &Ctx, options: &Options) -> Result<()> {
     let app = target.join("debug").join(APP_BIN);
     if !ctx::is_executable(&app) {
         bail!("{} was not produced by the build above", app.display());
+    }
+    let relay = target.join("debug").join("mutua-relay");
+    if !ctx::is_executable(&relay) {
+        bail!("{} was not produced by the build above", relay.display());
     }
     println!("✓ app built in {}: {}", secs(start), app.display());
     // Run a hard link of it: a build that replaces target/debug/mutua-app during the run (say,
@@ -226,6 +240,7 @@ pub fn run(ctx: &Ctx, options: &Options) -> Result<()> {
     ])
     .arg(&scratch)
     .env("MUTUA_APP", &app)
+    .env("MUTUA_RELAY", &relay)
     .env("MUTUA_E2E_SHOTS", &shots)
     .env("TAURI_DRIVER", &tauri_driver)
     .env("WEBKIT_WEBDRIVER", WEBKIT_WEBDRIVER)
