@@ -87,22 +87,19 @@ pub fn restart<R: Runtime>(app: &AppHandle<R>) {
         }
         _ => return,
     };
-    let client = match RelayClient::new(&relay) {
-        Ok(client) => client,
-        Err(error) => {
-            state.sync.live().phase = Some(SyncPhase::Failed {
-                message: crate::error::sentence(&error.to_string()),
-                retry_in_secs: 0,
-            });
-            return;
-        }
-    };
+    if let Err(error) = mutua_core::sync::client::check_relay_url(&relay) {
+        state.sync.live().phase = Some(SyncPhase::Failed {
+            message: crate::error::sentence(&error.to_string()),
+            retry_in_secs: 0,
+        });
+        return;
+    }
     let generation = state.sync.generation.load(Ordering::SeqCst);
     let stop = Arc::new(AtomicBool::new(false));
     {
         let mut live = state.sync.live();
         live.stop = Some(stop.clone());
-        live.relay = Some(relay);
+        live.relay = Some(relay.clone());
         live.phase = Some(SyncPhase::Syncing {
             groups_done: 0,
             groups: 0,
@@ -114,9 +111,21 @@ pub fn restart<R: Runtime>(app: &AppHandle<R>) {
     let spawned = std::thread::Builder::new()
         .name("mutua-sync".into())
         .spawn(move || {
+            // The blocking HTTP client owns a runtime of its own: it is made (and dropped)
+            // here, never on the async runtime the commands run on.
+            let progress = |p: Progress| report(&app, generation, p);
+            let client = match RelayClient::new(&relay) {
+                Ok(client) => client,
+                Err(error) => {
+                    progress(Progress::Failed {
+                        message: error.to_string(),
+                        retry_in_secs: 0,
+                    });
+                    return;
+                }
+            };
             let state = app.state::<AppState>();
             let nudge = AtomicBool::new(false);
-            let progress = |p: Progress| report(&app, generation, p);
             driver::watch(&state.store, &client, &stop, &nudge, &progress);
         });
     if let Err(error) = spawned {

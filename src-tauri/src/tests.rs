@@ -9,6 +9,7 @@ mod groups;
 mod journal;
 mod messages;
 mod session;
+mod sync;
 
 use mutua_api::{ApiError, ErrorKind, Profile};
 use serde::de::DeserializeOwned;

@@ -303,8 +303,8 @@ pub fn InvitePage(group_id: String, group_name: String) -> impl IntoView {
         </div>
         <section class="panel">
             <form class="form" novalidate on:submit=create data-testid="invite-form">
-                <fieldset class="field">
-                    <legend>{move || ui.t(Key::InviteHow)}</legend>
+                <div class="field" role="radiogroup" aria-labelledby="invite-how">
+                    <p class="label" id="invite-how">{move || ui.t(Key::InviteHow)}</p>
                     <label class="choice">
                         <input
                             type="radio"
@@ -333,7 +333,7 @@ pub fn InvitePage(group_id: String, group_name: String) -> impl IntoView {
                             {move || ui.t(Key::InviteRemoteHint)}
                         </span>
                     </label>
-                </fieldset>
+                </div>
                 <div class="actions">
                     <button
                         type="submit"
