@@ -32,6 +32,9 @@ pub struct Backend {
     pub db_bytes: u64,
     pub raw_bytes: u64,
     pub automerge_saved_bytes: u64,
+    /// The Automerge changes the database keeps (its change log), uncompressed.
+    pub change_log_bytes: u64,
+    pub changes: usize,
     pub documents: usize,
 }
 
@@ -120,6 +123,8 @@ pub fn measure(data: &TenYears, runs: usize) -> Result<Backend> {
     let m = Mutua::open(&data.dir, Unlock::Passphrase(PASSPHRASE))?;
     let set = m.changes_since(&Default::default(), Scope::Everything)?;
     let mut saved = 0u64;
+    let change_log_bytes = set.docs.iter().flat_map(|(_, c)| c).map(|c| c.len() as u64).sum();
+    let changes = set.docs.iter().map(|(_, c)| c.len()).sum();
     for (_, changes) in &set.docs {
         let mut doc = Automerge::new();
         let parsed = changes
@@ -140,6 +145,8 @@ pub fn measure(data: &TenYears, runs: usize) -> Result<Backend> {
         db_bytes,
         raw_bytes: data.raw_bytes,
         automerge_saved_bytes: saved,
+        change_log_bytes,
+        changes,
         documents: set.docs.len(),
     })
 }

@@ -78,7 +78,7 @@ mod tests {
             .create_group(GroupFields {
                 name: "Circle".into(),
                 purpose: None,
-                kind: GroupKind::PeerLed,
+                kind: GroupKind::MutualAid,
                 planned_sessions: None,
                 admission: Admission::Closed,
                 language: None,
