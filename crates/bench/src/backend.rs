@@ -123,7 +123,12 @@ pub fn measure(data: &TenYears, runs: usize) -> Result<Backend> {
     let m = Mutua::open(&data.dir, Unlock::Passphrase(PASSPHRASE))?;
     let set = m.changes_since(&Default::default(), Scope::Everything)?;
     let mut saved = 0u64;
-    let change_log_bytes = set.docs.iter().flat_map(|(_, c)| c).map(|c| c.len() as u64).sum();
+    let change_log_bytes = set
+        .docs
+        .iter()
+        .flat_map(|(_, c)| c)
+        .map(|c| c.len() as u64)
+        .sum();
     let changes = set.docs.iter().map(|(_, c)| c.len()).sum();
     for (_, changes) in &set.docs {
         let mut doc = Automerge::new();

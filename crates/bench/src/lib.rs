@@ -366,8 +366,11 @@ fn run_load(opts: &Options, plan: LoadPlan, scratch: &Path) -> Result<LoadResult
             plan.max_secs + 300,
         )?;
         progress(&format!(
-            "baseline: delivery p50 {:?} ms, p99 {:?} ms",
-            latency.p50_ms, latency.p99_ms
+            "baseline: delivery p50 {:.1} ms, p99 {:.1} ms ({}/{})",
+            latency.p50_ms.unwrap_or(f64::NAN),
+            latency.p99_ms.unwrap_or(f64::NAN),
+            latency.deliveries,
+            latency.expected
         ));
         Some(BaselineLoad {
             throughput,

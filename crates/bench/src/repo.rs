@@ -35,11 +35,20 @@ const FILES: [(&str, &str); 4] = [
 pub fn install(work: &Path) -> Result<PathBuf> {
     let dir = work.join("node");
     std::fs::create_dir_all(&dir)?;
-    let stamp: String = FILES.iter().map(|(_, text)| text.len().to_string() + ":").collect::<String>()
-        + &FILES.iter().map(|(_, text)| fnv(text).to_string()).collect::<Vec<_>>().join(",");
+    let stamp: String = FILES
+        .iter()
+        .map(|(_, text)| text.len().to_string() + ":")
+        .collect::<String>()
+        + &FILES
+            .iter()
+            .map(|(_, text)| fnv(text).to_string())
+            .collect::<Vec<_>>()
+            .join(",");
     let stamp_path = dir.join(".installed");
     if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str())
-        && dir.join("node_modules/@automerge/automerge-repo-sync-server").is_dir()
+        && dir
+            .join("node_modules/@automerge/automerge-repo-sync-server")
+            .is_dir()
     {
         return Ok(dir);
     }
@@ -64,7 +73,9 @@ pub fn install(work: &Path) -> Result<PathBuf> {
 
 /// FNV-1a: a stable fingerprint of the files for the install stamp.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[derive(Debug)]

@@ -139,7 +139,11 @@ pub fn rows(r: &Results) -> Vec<Row> {
             bytes(b.db_bytes),
             format!("{} raw text", bytes(b.raw_bytes)),
             ratio(b.db_bytes as f64, b.raw_bytes as f64),
-            "encrypted; change log + snapshots + projections + search index".into(),
+            format!(
+                "encrypted; holds the change log ({} in {} changes), snapshots, projections, search index",
+                bytes(b.change_log_bytes),
+                b.changes
+            ),
         ));
         rows.push(row(
             "4",

@@ -148,7 +148,8 @@ fn generate(dir: &Path, scale: TenYearsScale) -> Result<TenYears> {
     // meta and calendar documents as a file merge would bring them (sync is not needed here).
     for a in &mut authors {
         let mut set = me.changes_since(&a.vector()?, Scope::Shared)?;
-        set.docs.retain(|(id, _)| id.to_string().starts_with("group/"));
+        set.docs
+            .retain(|(id, _)| id.to_string().starts_with("group/"));
         a.import(&set)?;
     }
     let span = (now - Duration::hours(1) - decade_ago).num_seconds() as u64;
@@ -177,7 +178,8 @@ fn generate(dir: &Path, scale: TenYearsScale) -> Result<TenYears> {
     for (i, a) in authors.iter().enumerate() {
         let mut set = a.changes_since(&me.vector()?, Scope::Shared)?;
         // Only the groups' documents: an author's own `me/…` documents are theirs.
-        set.docs.retain(|(id, _)| id.to_string().starts_with("group/"));
+        set.docs
+            .retain(|(id, _)| id.to_string().starts_with("group/"));
         me.import(&set)?;
         progress(&format!(
             "ten years: author {} of {} merged ({:.0} s)",
