@@ -11,8 +11,9 @@
 //! | `cargo xtask test`           | setup, build-ui, fmt, clippy, tests, e2e; a summary at the end |
 //! | `cargo xtask e2e [--keep-open]` | setup, build-ui, the app, then the E2E suite under Xvfb |
 //! | `cargo xtask run [--demo]`   | the desktop app, or the CLI's guided demo                  |
-//! | `cargo xtask bench`          | not yet (exit 2)                                           |
+//! | `cargo xtask bench [--quick]` | benchmarks vs Automerge's sync → BENCHMARKS.md (+ .json)   |
 
+mod bench;
 mod ctx;
 mod e2e;
 mod setup;
@@ -45,7 +46,11 @@ commands:
   run [ARGS...]        setup, build-ui, then the desktop app (`mutua-app`); with no
                        display to open a window on, the terminal tour instead
   run --demo [ARGS...] setup, then the CLI's guided demo (`mutua demo ARGS...`)
-  bench                benchmarks (not yet)
+  bench [--quick]      set-up, then Mutua against Automerge's own sync and the
+                       automerge-repo sync server on generated data (a group's year, a
+                       member's ten years): writes BENCHMARKS.md and BENCHMARKS.json.
+                       --quick: smaller data, under five minutes once built;
+                       --no-postgres / --no-node leave those parts out
   help                 this text
 
 environment:
@@ -126,8 +131,19 @@ fn real_main() -> Result<ExitCode> {
         }
         "run" => run(rest),
         "bench" => {
-            println!("benchmarks arrive with issue 6");
-            Ok(ExitCode::from(2))
+            let mut options = bench::Options::default();
+            for arg in &rest {
+                match arg.to_str() {
+                    Some("--quick") => options.quick = true,
+                    Some(a @ ("--no-postgres" | "--no-node")) => options.pass.push(a.to_owned()),
+                    _ => bail!(
+                        "bench: unknown argument {arg:?} (--quick, --no-postgres, --no-node)\n\n{USAGE}"
+                    ),
+                }
+            }
+            let ctx = Ctx::new()?;
+            bench::bench(&ctx, &options)?;
+            Ok(ExitCode::SUCCESS)
         }
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

@@ -16,6 +16,8 @@ use crate::groups::to_record;
 use crate::ids::{DocId, new_id};
 use crate::store::Mutua;
 
+mod backfill;
+
 const ENTRIES: &str = "entries";
 const MAX_TEXT_CHARS: usize = 50_000;
 

@@ -30,6 +30,7 @@ use crate::lookup::short;
 use crate::profile::check_pseudonym;
 use crate::store::Mutua;
 
+mod backfill;
 mod inbox;
 mod project;
 
