@@ -436,13 +436,13 @@ fn Shell() -> impl IntoView {
                                     <Show when=move || unread.get().unwrap_or(0) != 0>
                                         <span class="nav-badge" data-testid="nav-unread">
                                             <span aria-hidden="true">
-                                                {move || unread.get().unwrap_or(0).to_string()}
+                                                {move || mutua_api::unread_label(unread.get().unwrap_or(0))}
                                             </span>
                                             <span class="visually-hidden">
                                                 {move || {
                                                     crate::i18n::fill(
                                                         ui.t(Key::UnreadNav),
-                                                        &[&unread.get().unwrap_or(0).to_string()],
+                                                        &[&mutua_api::unread_label(unread.get().unwrap_or(0))],
                                                     )
                                                 }}
                                             </span>

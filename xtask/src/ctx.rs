@@ -36,7 +36,15 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new() -> Result<Self> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // `cargo run` sets CARGO_MANIFEST_DIR for the checkout it was invoked in. Prefer it to
+        // the path baked in at compile time: two checkouts sharing one CARGO_TARGET_DIR can
+        // share this binary too (workspace artifacts are relocatable), and then the baked-in
+        // path names the other checkout.
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .filter(|dir| dir.join("Cargo.toml").is_file())
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        let root = manifest_dir
             .parent()
             .context("xtask's CARGO_MANIFEST_DIR has no parent folder")?
             .to_path_buf();

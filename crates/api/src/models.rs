@@ -263,7 +263,7 @@ pub struct Conversation {
     /// The other member, in a one-to-one conversation.
     pub peer_id: Option<String>,
     pub last: Option<MessagePreview>,
-    /// Messages from others the member has not read yet.
+    /// Messages from others the member has not read yet, up to [`UNREAD_CAP`].
     pub unread: u32,
     /// An archived group's thread: readable, not writable.
     pub read_only: bool,
@@ -361,4 +361,16 @@ pub struct MessagePage {
 pub struct Peer {
     pub member_id: String,
     pub pseudonym: String,
+}
+
+/// Unread counts stop at this number (core counts no further); show it as "999+".
+pub const UNREAD_CAP: u32 = 999;
+
+/// An unread count as a badge shows it: "7", or "999+" at the cap (also for sums of counts).
+pub fn unread_label(count: u32) -> String {
+    if count >= UNREAD_CAP {
+        format!("{UNREAD_CAP}+")
+    } else {
+        count.to_string()
+    }
 }

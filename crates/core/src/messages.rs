@@ -57,6 +57,8 @@ pub const SUGGESTED_REACTIONS: &[&str] = &["❤️", "👍", "🙏", "🤗", "�
 const MAX_REACTION_BYTES: usize = 16;
 /// Most messages one page can hold.
 pub const MAX_PAGE: u32 = 200;
+/// Unread counts stop here (the badge shows "999+").
+pub const UNREAD_CAP: u32 = 999;
 
 /// A group's thread or a one-to-one conversation. Written `group:<group id>` / `dm:<pair id>`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -936,6 +938,38 @@ mod tests {
                 .iter()
                 .all(|(id, _)| Conversation::of(id).is_none())
         );
+    }
+
+    #[test]
+    fn unread_counts_stop_at_the_cap_and_paging_back_misses_nothing() {
+        let (mut ana, mut bea, group) = two_members();
+        let conversation = Conversation::Group(group.clone());
+        let total = UNREAD_CAP as usize + 25;
+        for i in 0..total {
+            send(&mut bea, &group, &format!("m{i}"));
+        }
+        exchange(&bea, &mut ana);
+        assert_eq!(ana.conversations().expect("inbox")[0].unread, UNREAD_CAP);
+        ana.mark_read(&conversation).expect("read");
+        assert_eq!(ana.unread_total().expect("unread"), 0);
+
+        // Many messages share a second: the cursor orders by (sent_at, id), so walking back a
+        // page at a time yields every message once, newest first.
+        let mut seen = Vec::new();
+        let mut before: Option<String> = None;
+        loop {
+            let page = ana
+                .messages(&conversation, before.as_deref(), 97)
+                .expect("page");
+            seen.extend(page.messages.iter().rev().map(|m| m.id.clone()));
+            match page.older {
+                Some(older) => before = Some(older),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), total);
+        let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+        assert_eq!(unique.len(), total, "no message twice");
     }
 
     #[test]

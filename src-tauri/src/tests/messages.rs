@@ -232,3 +232,15 @@ fn messages_need_the_data_unlocked() {
     let h = Harness::new();
     assert_kind(&h.err("conversations", Value::Null), ErrorKind::Locked);
 }
+
+#[test]
+fn the_unread_cap_is_the_same_on_both_sides_of_the_contract() {
+    assert_eq!(
+        mutua_api::UNREAD_CAP,
+        mutua_core::messages::UNREAD_CAP,
+        "core counts no further than the UI's \"999+\" badge says"
+    );
+    assert_eq!(mutua_api::unread_label(998), "998");
+    assert_eq!(mutua_api::unread_label(mutua_api::UNREAD_CAP), "999+");
+    assert_eq!(mutua_api::unread_label(5_000), "999+");
+}

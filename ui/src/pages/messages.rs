@@ -144,7 +144,9 @@ fn ConversationItem(conversation: Conversation) -> impl IntoView {
                         .then(|| {
                             view! {
                                 <span class="unread-badge" data-testid="conversation-unread">
-                                    {move || fill(ui.t(Key::UnreadCount), &[&unread.to_string()])}
+                                    {move || {
+                                        fill(ui.t(Key::UnreadCount), &[&mutua_api::unread_label(unread)])
+                                    }}
                                 </span>
                             }
                         })}

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Conversation, MAX_PAGE, MessageKind, QUOTE_CHARS};
+use super::{Conversation, MAX_PAGE, MessageKind, QUOTE_CHARS, UNREAD_CAP};
 use crate::error::{Error, Result};
 use crate::ids::{is_valid_id, pair_id};
 use crate::lookup::{self, short};
@@ -196,23 +196,35 @@ impl Mutua {
             ),
             None => None,
         };
-        let (after_sent, after_id) = cursor.unzip();
-        let limit = limit.clamp(1, MAX_PAGE);
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ROW_COLUMNS} FROM message
-             WHERE conversation = ?1
-               AND id NOT IN (SELECT message_id FROM message_hidden)
-               AND (?2 IS NULL OR sent_at < ?2 OR (sent_at = ?2 AND id < ?3))
-             ORDER BY sent_at DESC, id DESC LIMIT ?4"
-        ))?;
-        let mut rows = stmt
-            .query_map(
-                params![key, after_sent, after_id, i64::from(limit) + 1],
-                MessageRow::read,
-            )?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let older = if rows.len() > limit as usize {
-            rows.truncate(limit as usize);
+        let limit = i64::from(limit.clamp(1, MAX_PAGE));
+        // Two statements, not one with "?2 IS NULL OR …": a row-value range lets SQLite seek
+        // straight to the cursor in `message_by_conversation`, so scrolling back far into a
+        // long thread costs what the first page costs.
+        let mut rows = match &cursor {
+            None => self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {ROW_COLUMNS} FROM message
+                     WHERE conversation = ?1
+                       AND id NOT IN (SELECT message_id FROM message_hidden)
+                     ORDER BY sent_at DESC, id DESC LIMIT ?2"
+                ))?
+                .query_map(params![key, limit + 1], MessageRow::read)?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+            Some((sent_at, id)) => self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {ROW_COLUMNS} FROM message
+                     WHERE conversation = ?1 AND (sent_at, id) < (?2, ?3)
+                       AND id NOT IN (SELECT message_id FROM message_hidden)
+                     ORDER BY sent_at DESC, id DESC LIMIT ?4"
+                ))?
+                .query_map(params![key, sent_at, id, limit + 1], MessageRow::read)?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        };
+        let limit = limit as usize;
+        let older = if rows.len() > limit {
+            rows.truncate(limit);
             rows.last().map(|r| r.id.clone())
         } else {
             None
@@ -609,16 +621,21 @@ impl Mutua {
         .transpose()
     }
 
+    /// Unread messages from others, counted up to [`UNREAD_CAP`]: a badge says "999+" beyond
+    /// it, and a member who has not opened a busy group for a year must not make every inbox
+    /// read walk tens of thousands of rows (measured: 328 ms for 100,000 unread, uncapped).
     fn unread(&self, conversation: &Conversation) -> Result<u32> {
         let key = conversation.to_string();
-        let count: u32 = self.conn.query_row(
-            "SELECT count(*) FROM message
-             WHERE conversation = ?1 AND author_id != ?2 AND deleted_at IS NULL
-               AND sent_at > coalesce((SELECT read_up_to FROM message_read WHERE conversation = ?1), '')
-               AND id NOT IN (SELECT message_id FROM message_hidden)",
-            params![key, self.member_id],
-            |row| row.get(0),
-        )?;
+        let count: u32 = self.conn.prepare_cached(
+            "SELECT count(*) FROM (
+                 SELECT 1 FROM message
+                 WHERE conversation = ?1
+                   AND sent_at > coalesce((SELECT read_up_to FROM message_read WHERE conversation = ?1), '')
+                   AND author_id != ?2 AND deleted_at IS NULL
+                   AND id NOT IN (SELECT message_id FROM message_hidden)
+                 LIMIT ?3)",
+        )?
+        .query_row(params![key, self.member_id, UNREAD_CAP], |row| row.get(0))?;
         Ok(count)
     }
 
