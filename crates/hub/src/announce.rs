@@ -8,6 +8,7 @@
 //!   own (which is often its owner's name: "anas-laptop");
 //! * the **TXT record** holds only the protocol version and the hub's four-digit code, which the
 //!   host's screen shows so people pick the right hub when two are in one room.
+//!
 //! No group, member, or app data is in it. Whoever hears it learns that a Mutua hub runs at that
 //! address — which the people in the room need to know anyway.
 
@@ -112,11 +113,7 @@ impl Announcer {
                 .name("mutua-hub-mdns".into())
                 .spawn(move || {
                     let mut current = first;
-                    loop {
-                        match stopped.recv_timeout(rotate_every) {
-                            Err(RecvTimeoutError::Timeout) => {}
-                            _ => break,
-                        }
+                    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(rotate_every) {
                         let next = opaque_name();
                         let fullname = format!("{current}.{SERVICE_TYPE}");
                         // The goodbye for the old name goes out before the new name appears.

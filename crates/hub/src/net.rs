@@ -75,7 +75,7 @@ pub(crate) fn lan_addresses(only: Option<&[String]>) -> Vec<IpAddr> {
     };
     let mut out: Vec<(bool, IpAddr)> = interfaces
         .into_iter()
-        .filter(|i| only.is_none_or(|names| names.iter().any(|n| *n == i.name)))
+        .filter(|i| only.is_none_or(|names| names.contains(&i.name)))
         .filter(|i| i.ip().is_ipv4() && !i.is_loopback())
         // Some drivers report `Unknown`; only a link known to be down is left out.
         .filter(|i| !matches!(i.oper_status, IfOperStatus::Down | IfOperStatus::NotPresent))
