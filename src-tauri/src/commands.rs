@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod devices;
 pub mod files;
 pub mod groups;
+pub mod hub;
 pub mod journal;
 pub mod meetings;
 pub mod messages;

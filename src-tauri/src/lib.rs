@@ -8,6 +8,7 @@
 mod commands;
 mod convert;
 mod error;
+mod hub;
 mod qr;
 mod state;
 mod sync;
@@ -126,6 +127,12 @@ fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::devices::cancel_pairing,
             commands::devices::create_pairing,
             commands::devices::devices,
+            commands::hub::hub_status,
+            commands::hub::start_hosting,
+            commands::hub::stop_hosting,
+            commands::hub::find_hubs,
+            commands::hub::join_hub,
+            commands::hub::leave_hub,
         ])
 }
 

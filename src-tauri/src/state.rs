@@ -31,6 +31,8 @@ pub struct AppState {
     keychain_available: OnceLock<bool>,
     /// Background sync while the store is open (see [`crate::sync`]).
     pub sync: crate::sync::SyncWorker,
+    /// The meeting hub: hosting, or syncing with one (see [`crate::hub`]).
+    pub hub: crate::hub::HubWorker,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             store: Mutex::new(None),
             keychain_available: OnceLock::new(),
             sync: crate::sync::SyncWorker::default(),
+            hub: crate::hub::HubWorker::default(),
         }
     }
 
@@ -118,5 +121,6 @@ where
     let handle = app.clone();
     let out = with_store(app, work).await?;
     crate::sync::push_soon(&handle);
+    crate::hub::push_soon(&handle);
     Ok(out)
 }

@@ -65,6 +65,8 @@ pub enum Screen {
     ContactEdit(String),
     Journal,
     Settings,
+    /// Settings → Meeting hub: host sync for a meeting, or sync with a hub nearby.
+    Hub,
 }
 
 /// A conversation to show: one that exists (by id), or a member not written to yet.
@@ -105,7 +107,7 @@ impl Screen {
             }
             Screen::Contacts | Screen::ContactNew | Screen::ContactEdit(_) => Section::Contacts,
             Screen::Journal => Section::Journal,
-            Screen::Settings => Section::Settings,
+            Screen::Settings | Screen::Hub => Section::Settings,
         }
     }
 }
@@ -500,6 +502,7 @@ fn Shell() -> impl IntoView {
                     Screen::ContactEdit(id) => view! { <ContactEditPage id=Some(id) /> }.into_any(),
                     Screen::Journal => view! { <JournalPage /> }.into_any(),
                     Screen::Settings => view! { <SettingsPage /> }.into_any(),
+                    Screen::Hub => view! { <crate::pages::hub::HubPage /> }.into_any(),
                 }}
             </main>
         </div>

@@ -534,6 +534,43 @@ keys! {
     RuleCount => ", {0} times", ", {0} veces";
     And => "and", "y";
 
+    // --- meeting hub ---
+    HubTitle => "Meeting hub", "Punto de encuentro";
+    HubEntryHint => "At a meeting with no internet: one device hosts sync for the room, and everyone else syncs with it.", "En una reunión sin internet: un dispositivo comparte la sincronización con la sala y los demás se sincronizan con él.";
+    HubOpen => "Open the meeting hub", "Abrir el punto de encuentro";
+    BackToSettings => "← Back to Settings", "← Volver a Ajustes";
+    HubIntro => "No signal in the hall? One device hosts sync for this meeting on the room's Wi-Fi; everyone else syncs with it in one tap. Everything stays end-to-end encrypted, exactly as through the internet, and the host carries it on to the relay when it is back online.", "¿Sin cobertura en la sala? Un dispositivo comparte la sincronización de esta reunión por la wifi de la sala y los demás se sincronizan con él con un toque. Todo sigue cifrado de extremo a extremo, igual que por internet, y quien lo comparte lo hace llegar al relé cuando vuelve a tener conexión.";
+    HubHostTitle => "Host sync for this meeting", "Compartir la sincronización de esta reunión";
+    HubHostSwitch => "Host sync for this meeting", "Compartir la sincronización de esta reunión";
+    HubHostingStarted => "Hosting: this is Hub {0}.", "Compartiendo: este es el punto {0}.";
+    HubHostingStopped => "Hosting stopped.", "Se dejó de compartir.";
+    HubName => "Hub {0}", "Punto {0}";
+    HubUnnamed => "the hub", "el punto de encuentro";
+    HubAddressIs => "Address to enter by hand:", "Dirección para escribir a mano:";
+    HubNoNetwork => "This device has no local network address: join the room's Wi-Fi first.", "Este dispositivo no tiene dirección en la red local: conéctate antes a la wifi de la sala.";
+    HubQrLabel => "QR code with this hub's address", "Código QR con la dirección de este punto";
+    HubAnnounced => "Others can find it under \"Hubs nearby\" (it is announced with a random name and only its number).", "Los demás pueden encontrarlo en «Puntos cercanos» (se anuncia con un nombre al azar y solo su número).";
+    HubNotAnnounced => "It could not be announced on this network: others enter the address or scan the QR code.", "No se pudo anunciar en esta red: los demás escriben la dirección o escanean el código QR.";
+    HubDevicesSynced => "Devices that synced here: {0}", "Dispositivos que se sincronizaron aquí: {0}";
+    HubConnecting => "Reaching {0}…", "Conectando con {0}…";
+    HubSyncing => "Syncing with {0}: {1} received, {2} sent…", "Sincronizando con {0}: {1} recibidos, {2} enviados…";
+    HubSynced => "Synced with {0} {1}: {2} received, {3} sent", "Sincronizado con {0} {1}: {2} recibidos, {3} enviados";
+    HubRetrying => "Not synced with {0}: {1} Trying again in {2} s.", "Sin sincronizar con {0}: {1} Se reintentará en {2} s.";
+    HubProblem => "Not synced with {0}: {1}", "Sin sincronizar con {0}: {1}";
+    HubNearbyTitle => "Hubs nearby", "Puntos cercanos";
+    HubFind => "Look for hubs nearby", "Buscar puntos cercanos";
+    HubLooking => "Looking for hubs…", "Buscando puntos…";
+    HubNoneFound => "No hub answered. Ask the host for the address on their screen and enter it below.", "Ningún punto respondió. Pide a quien lo comparte la dirección de su pantalla y escríbela abajo.";
+    HubFound => "Hubs found: {0}", "Puntos encontrados: {0}";
+    HubSyncWithThis => "Sync with this hub", "Sincronizar con este punto";
+    HubJoining => "Reaching the hub…", "Conectando con el punto…";
+    HubJoined => "Syncing with Hub {0} while you are here.", "Sincronizando con el punto {0} mientras estés aquí.";
+    HubLeave => "Stop syncing with this hub", "Dejar de sincronizar con este punto";
+    HubLeft => "Stopped syncing with the hub.", "Se dejó de sincronizar con el punto.";
+    HubAddressLabel => "Enter a hub address", "Escribe la dirección de un punto";
+    HubAddressHint => "As the host's screen shows it (192.168.1.20:8788), or paste the text of its QR code.", "Tal como aparece en la pantalla de quien lo comparte (192.168.1.20:8788), o pega el texto de su código QR.";
+    HubAddressMissing => "Enter the address the host's screen shows.", "Escribe la dirección que aparece en la pantalla de quien lo comparte.";
+
     // Meeting formats
     FormatInPerson => "In person", "Presencial";
     FormatOnline => "Online", "En línea";

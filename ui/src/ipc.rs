@@ -393,6 +393,39 @@ pub async fn devices() -> Result<Vec<Device>, ApiError> {
     call0("devices").await
 }
 
+// --- the meeting hub (see `mutua_api::hub`) ---
+
+pub async fn hub_status() -> Result<mutua_api::HubStatus, ApiError> {
+    call0("hub_status").await
+}
+
+pub async fn start_hosting() -> Result<mutua_api::HubStatus, ApiError> {
+    call0("start_hosting").await
+}
+
+pub async fn stop_hosting() -> Result<mutua_api::HubStatus, ApiError> {
+    call0("stop_hosting").await
+}
+
+pub async fn find_hubs() -> Result<Vec<mutua_api::NearbyHub>, ApiError> {
+    call0("find_hubs").await
+}
+
+pub async fn join_hub(
+    address: &str,
+    code: Option<String>,
+) -> Result<mutua_api::HubStatus, ApiError> {
+    let request = mutua_api::JoinHub {
+        address: address.to_owned(),
+        code,
+    };
+    call("join_hub", &request).await
+}
+
+pub async fn leave_hub() -> Result<mutua_api::HubStatus, ApiError> {
+    call0("leave_hub").await
+}
+
 // --- the door itself -----------------------------------------------------------------------
 
 fn id_request(id: &str) -> IdRequest {

@@ -7,6 +7,7 @@ pub mod devices;
 pub mod first_run;
 pub mod group_form;
 pub mod groups;
+pub mod hub;
 pub mod journal;
 pub mod messages;
 pub mod mood_chart;

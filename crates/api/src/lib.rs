@@ -5,12 +5,14 @@
 //! the UI never parses ad-hoc JSON or strings from the shell.
 
 mod error;
+mod hub;
 mod info;
 mod models;
 mod requests;
 mod sync;
 
 pub use error::{ApiError, ErrorKind};
+pub use hub::*;
 pub use info::AppInfo;
 pub use models::*;
 pub use requests::*;

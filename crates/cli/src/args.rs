@@ -73,6 +73,33 @@ pub enum Command {
     /// Your devices: pair another one with a code (or QR code), or list them.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// A meeting with no internet: host sync for the room, or find a hub nearby.
+    #[command(subcommand)]
+    Hub(HubCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Host sync for this meeting on the local network, until Ctrl-C.
+    Serve {
+        /// Where to listen (default: every interface, port 8788 or a free one).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// Do not announce the hub with mDNS (people type the address or scan the QR code).
+        #[arg(long)]
+        no_announce: bool,
+        /// Do not draw the QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
+    /// Look for hubs on this network for a few seconds.
+    List {
+        /// How long to look, in seconds (1–30).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=30))]
+        seconds: u64,
+    },
+    /// Forget this device's hub (its database); the next `hub serve` is a new hub.
+    Reset,
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +129,15 @@ pub struct SyncArgs {
     /// Keep syncing: wait for changes on the relay and push new local ones, until Ctrl-C.
     #[arg(long)]
     pub watch: bool,
+    /// Sync with a meeting hub on the local network instead of the relay: its address
+    /// (192.168.1.20:8788) or the text of its QR code (mutua-hub:…).
+    #[arg(
+        long,
+        visible_alias = "via",
+        value_name = "URL",
+        conflicts_with = "relay"
+    )]
+    pub hub: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result, bail};
 use mutua_core::Mutua;
 use mutua_core::lookup::short;
-use mutua_core::sync::client::RelayClient;
+use mutua_core::sync::client::{RelayClient, Transport};
 use mutua_core::sync::driver::{self, Progress};
 use mutua_core::sync::{InviteMode, Joined};
 
@@ -14,6 +14,11 @@ use crate::args::{InviteCommand, MemberCommand, SyncArgs};
 use crate::output::{Out, fields, table};
 
 pub fn sync(m: Mutua, out: Out, args: SyncArgs) -> Result<()> {
+    if let Some(hub) = &args.hub {
+        let link = crate::cmd_hub::connect(hub)?;
+        let name = format!("Hub {} ({})", link.info().code, link.url());
+        return run(m, out, &link, &name, args.watch);
+    }
     if let Some(relay) = &args.relay {
         m.set_relay_url(Some(relay))?;
     }
@@ -23,6 +28,11 @@ pub fn sync(m: Mutua, out: Out, args: SyncArgs) -> Result<()> {
         );
     };
     let client = RelayClient::new(&relay)?;
+    run(m, out, &client, &relay, args.watch)
+}
+
+/// One round (or `--watch`) with a relay or a hub, reported.
+fn run<C: Transport>(m: Mutua, out: Out, client: &C, relay: &str, watch: bool) -> Result<()> {
     let replica = Mutex::new(m);
     // Progress goes to stderr so `--json` output stays clean.
     let progress = |p: Progress| match p {
@@ -46,13 +56,13 @@ pub fn sync(m: Mutua, out: Out, args: SyncArgs) -> Result<()> {
         Progress::Waiting => eprintln!("up to date; waiting for changes (Ctrl-C to stop)"),
         Progress::Done(_) => {}
     };
-    if args.watch {
+    if watch {
         let stop = AtomicBool::new(false);
         let nudge = AtomicBool::new(false);
-        driver::watch(&replica, &client, &stop, &nudge, &progress);
+        driver::watch(&replica, client, &stop, &nudge, &progress);
         return Ok(());
     }
-    let report = driver::sync_once(&replica, &client, &progress)
+    let report = driver::sync_once(&replica, client, &progress)
         .with_context(|| format!("syncing with {relay}"))?;
     let events = replica
         .lock()

@@ -6,6 +6,7 @@ mod cmd_contacts;
 mod cmd_data;
 mod cmd_devices;
 mod cmd_groups;
+mod cmd_hub;
 mod cmd_journal;
 mod cmd_meetings;
 mod cmd_messages;
@@ -43,6 +44,7 @@ fn execute(cli: Cli) -> Result<()> {
         Command::Init(args) => cmd_data::init(&dir, out, args),
         Command::Demo(args) => demo::run(args),
         Command::Sync(args) => cmd_sync::sync(session::open(&dir)?, out, args),
+        Command::Hub(command) => cmd_hub::run(&dir, out, command),
         Command::Device(c @ args::DeviceCommand::Join { .. }) => cmd_devices::join(&dir, out, c),
         command => {
             let mut m = session::open(&dir)?;
@@ -54,7 +56,9 @@ fn execute(cli: Cli) -> Result<()> {
 /// Runs a command against an open store.
 pub(crate) fn run_with(m: &mut Mutua, dir: &Path, out: Out, command: Command) -> Result<()> {
     match command {
-        Command::Init(_) | Command::Demo(_) | Command::Sync(_) => anyhow::bail!("already set up"),
+        Command::Init(_) | Command::Demo(_) | Command::Sync(_) | Command::Hub(_) => {
+            anyhow::bail!("already set up")
+        }
         Command::Invite(c) => cmd_sync::invite(m, out, c),
         Command::Member(c) => cmd_sync::member(m, out, c),
         Command::Device(c) => cmd_devices::run(m, out, c),

@@ -30,6 +30,7 @@
 
 mod api;
 mod envelope;
+pub mod hub;
 mod keys;
 mod tags;
 

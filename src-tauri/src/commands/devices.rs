@@ -60,6 +60,7 @@ pub async fn cancel_pairing<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiErro
             .into());
         }
         state.sync.stop();
+        state.hub.stop_all();
         slot.take();
         Mutua::destroy(&state.data_dir)?;
         Ok(())

@@ -142,6 +142,7 @@ pub async fn unlock<R: Runtime>(
 pub async fn lock<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
     blocking(app, |state| {
         state.sync.stop();
+        state.hub.stop_all();
         state.slot().take();
         Ok(())
     })
@@ -241,8 +242,11 @@ pub async fn delete_everything<R: Runtime>(
         }
         // Close the database before its files go.
         state.sync.stop();
+        state.hub.stop_all();
         slot.take();
         Mutua::destroy(&state.data_dir)?;
+        // The hub's database holds only ciphertext, but "everything" means everything.
+        mutua_hub::host::reset(&state.data_dir).map_err(|e| Error::Invalid(e.to_string()))?;
         match std::fs::remove_file(state.data_dir.join(crate::sync::SETTINGS_FILE)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(Error::Io {

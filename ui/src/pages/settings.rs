@@ -23,6 +23,7 @@ pub fn SettingsPage() -> impl IntoView {
         <ProfileSection />
         <LanguageSection />
         <SyncSection />
+        <crate::pages::hub::HubEntry />
         <DevicesSection />
         <ReadReceiptsSection />
         <LockSection />

@@ -214,6 +214,7 @@ fn settle<R: Replica, C: Transport>(
     space: &SpaceId,
     report: &mut SyncReport,
 ) -> Result<()> {
+    let mut forwarded = false;
     // Each pass sends one request; a space with much to send or fetch takes several.
     for _ in 0..10_000 {
         let plan: SpacePlan = replica.with(|m| m.plan_space(client.base(), space))?;
@@ -251,7 +252,7 @@ fn settle<R: Replica, C: Transport>(
             continue;
         }
         if plan.open {
-            open(client, &plan, &plan.token, plan.epoch)?;
+            super::forward::open_space(replica, client, &plan)?;
         }
         let response = match client.sync(space, &plan.token, &plan.request) {
             Ok(r) => r,
@@ -269,6 +270,19 @@ fn settle<R: Replica, C: Transport>(
                 // The relay lost the space (a reset or a new relay): start over there.
                 replica.with(|m| m.forget_relay_state(client.base(), space))?;
                 continue;
+            }
+            // The relay is behind on key changes this device carries (from another route).
+            Err(
+                e @ RelayError::Refused {
+                    code: ErrorCode::Unauthorized,
+                    ..
+                },
+            ) => {
+                if !forwarded && super::forward::bring_relay_up_to_date(replica, client, space)? {
+                    forwarded = true;
+                    continue;
+                }
+                return Err(e.into());
             }
             Err(e) => return Err(e.into()),
         };
@@ -311,7 +325,7 @@ fn load_checkpoints<R: Replica, C: Transport>(
     if plan.rekey.is_some() || !plan.open {
         return Ok(());
     }
-    open(client, &plan, &plan.token, plan.epoch)?;
+    super::forward::open_space(replica, client, &plan)?;
     let found = match client.checkpoints(space, &plan.token) {
         Ok(found) => found.checkpoints,
         Err(RelayError::Unreachable(why)) => return Err(Error::RelayUnreachable(why)),
@@ -361,7 +375,7 @@ fn upload_checkpoints<R: Replica, C: Transport>(
     Ok(())
 }
 
-fn open<C: Transport>(
+pub(crate) fn open<C: Transport>(
     client: &C,
     plan: &SpacePlan,
     token: &mutua_protocol::Token,

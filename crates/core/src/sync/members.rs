@@ -281,6 +281,7 @@ impl Mutua {
             params![space_id.as_bytes().to_vec(), epoch - 1, epoch],
         )?;
         tables::set_setting(&tx, &format!("rekey:{space_id}"), None)?;
+        crate::sync::forward::unlog_rekey(&tx, space_id, epoch)?;
         if leaver_got_key {
             tables::set_setting(&tx, &format!("rotate:{space_id}"), Some("1"))?;
         }
@@ -339,6 +340,7 @@ impl Mutua {
             &format!("rekey:{}", space.id),
             Some(&hex::encode(mutua_protocol::encode(&rekey))),
         )?;
+        crate::sync::forward::log_rekey(&tx, &space.id, &rekey)?;
         tx.commit()?;
         Ok(())
     }
@@ -444,6 +446,8 @@ impl Mutua {
                 "UPDATE space SET epoch = max(epoch, ?2) WHERE id = ?1",
                 params![space_id.as_bytes().to_vec(), rekey.epoch],
             )?;
+            // Kept so this device can carry the key change on to relays that lack it.
+            crate::sync::forward::log_rekey(&self.conn, space_id, rekey)?;
             epoch = rekey.epoch;
             current = new_key;
         }

@@ -16,12 +16,16 @@
 //!   a new relay token.
 //! * [`checkpoint`]: snapshots of documents, so a new device fetches snapshot + tail.
 //! * [`client`]: the relay over HTTP (reqwest). [`driver`]: rounds, live waiting, backoff.
+//! * [`hub`]: a meeting-room hub on the local network (a relay keyed by its id, not its address).
+//! * [`forward`]: key changes carried on from one route to another, like envelopes.
 
 pub mod checkpoint;
 pub mod client;
 mod crypto;
 mod direct;
 pub mod driver;
+mod forward;
+pub mod hub;
 pub mod invite;
 pub mod members;
 pub mod pairing;
