@@ -32,7 +32,9 @@ fn sync(client: &RelayClient, who: &Mutex<Mutua>) -> SyncReport {
 
 /// `from` saves a file for everything it syncs on disk (as on a USB stick); `to` opens it.
 fn carry(dir: &Path, name: &str, from: &Mutex<Mutua>, to: &Mutex<Mutua>) -> BundleImport {
-    let made = with(from, |m| m.export_bundle(&BundleScope::Everything).expect("export"));
+    let made = with(from, |m| {
+        m.export_bundle(&BundleScope::Everything).expect("export")
+    });
     let path = sync_file::save(&dir.join(name), &made.bytes, &mut |_, _| {}).expect("save");
     let bytes = sync_file::read(&path, &mut |_, _| {}).expect("read");
     assert_eq!(bytes, made.bytes);
@@ -235,16 +237,50 @@ fn weekly(agenda: Option<String>) -> mutua_core::meetings::SeriesFields {
 /// Reasonably varied message texts, 60–320 characters, as members write them.
 fn message_text(i: usize) -> String {
     const WORDS: &[&str] = &[
-        "today", "was", "hard", "but", "I", "went", "to", "the", "meeting", "and", "it", "helped",
-        "thank", "you", "all", "for", "listening", "see", "you", "on", "Tuesday", "my", "mother",
-        "called", "again", "slept", "better", "walk", "tomorrow", "anyone", "coffee", "after",
-        "grateful", "tired", "still", "here",
+        "today",
+        "was",
+        "hard",
+        "but",
+        "I",
+        "went",
+        "to",
+        "the",
+        "meeting",
+        "and",
+        "it",
+        "helped",
+        "thank",
+        "you",
+        "all",
+        "for",
+        "listening",
+        "see",
+        "you",
+        "on",
+        "Tuesday",
+        "my",
+        "mother",
+        "called",
+        "again",
+        "slept",
+        "better",
+        "walk",
+        "tomorrow",
+        "anyone",
+        "coffee",
+        "after",
+        "grateful",
+        "tired",
+        "still",
+        "here",
     ];
     let len = 60 + (i * 7919) % 260;
     let mut out = String::new();
     let mut k = i;
     while out.len() < len {
-        k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        k = k
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         if !out.is_empty() {
             out.push(' ');
         }
@@ -281,9 +317,11 @@ fn the_size_of_one_days_sync_file() {
             sync(&client, who);
         }
     }
-    let series = with(&town[0], |m| m.add_series(&g, weekly(None)).expect("series"))
-        .series
-        .id;
+    let series = with(&town[0], |m| {
+        m.add_series(&g, weekly(None)).expect("series")
+    })
+    .series
+    .id;
     sync(&client, &town[0]);
     // Yesterday: Dani got everything from the carrier and told the carrier what it holds.
     let carrier = &town[1];
@@ -303,7 +341,8 @@ fn the_size_of_one_days_sync_file() {
     for e in 0..5 {
         with(&town[0], |m| {
             let agenda = format!("Agenda, version {e}: a round of sharing, then a short walk");
-            m.update_series(&series, weekly(Some(agenda))).expect("edit")
+            m.update_series(&series, weekly(Some(agenda)))
+                .expect("edit")
         });
         sync(&client, &town[0]);
     }
@@ -336,4 +375,53 @@ fn the_size_of_one_days_sync_file() {
         "{} bytes",
         day.bytes.len()
     );
+}
+
+/// A month of a busy group written on one device that makes a file every day (so a day's
+/// messages share envelopes), then everything in one file: the basis for the yearly estimate in
+/// the README (a year is twelve such months in twelve month documents). Slow in a debug build,
+/// so only on request: `cargo test -p mutua-tests --test sync_files -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement for the documentation, about a minute"]
+fn the_size_of_a_months_sync_file() {
+    let ana = member("Ana G.");
+    let g = with(&ana, |m| m.create_group(circle()).expect("group").id);
+    let series = with(&ana, |m| m.add_series(&g, weekly(None)).expect("series"))
+        .series
+        .id;
+    let mut plain = 0;
+    let mut last_day = 0;
+    for day in 0..30 {
+        for i in 0..200 {
+            let text = message_text(day * 200 + i);
+            plain += text.len();
+            say(&ana, &g, &text);
+        }
+        for e in 0..5 {
+            with(&ana, |m| {
+                let agenda = format!("Day {day}, version {e}: a round of sharing, then a walk");
+                m.update_series(&series, weekly(Some(agenda)))
+                    .expect("edit")
+            });
+        }
+        last_day = with(&ana, |m| {
+            m.export_bundle(&BundleScope::Group(g.clone()))
+                .expect("daily file")
+                .bytes
+                .len()
+        });
+    }
+    let month = with(&ana, |m| {
+        m.export_bundle(&BundleScope::Group(g.clone()))
+            .expect("all")
+    });
+    eprintln!(
+        "a month (6,000 messages, {plain} bytes of text), sealed once a day: {} bytes in {} envelopes \
+         ({:.0} bytes per message); a year is about twelve times that",
+        month.bytes.len(),
+        month.envelopes,
+        month.bytes.len() as f64 / 6000.0
+    );
+    assert!(month.bytes.len() >= last_day);
+    assert!(month.bytes.len() > plain);
 }
