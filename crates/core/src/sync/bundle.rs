@@ -109,7 +109,9 @@ pub struct BundleImport {
     pub not_for_this_device: usize,
     pub key_changes: usize,
     pub checkpoints: usize,
-    /// Things the member should hear about (a removal, envelopes waiting for a key).
+    /// Groups (by name) the file says this member was removed from.
+    pub removed_from: Vec<String>,
+    /// Things the member should hear about (a removal, envelopes waiting for a key), in words.
     pub notices: Vec<String>,
 }
 
@@ -383,11 +385,12 @@ impl Mutua {
                 Err(_) => report.not_for_this_device += 1,
             }
         }
-        for name in removed_from {
+        for name in &removed_from {
             report
                 .notices
                 .push(format!("you were removed from \"{name}\""));
         }
+        report.removed_from = removed_from;
         report.held = self.held_envelopes()?;
         if report.held > 0 {
             report.notices.push(format!(

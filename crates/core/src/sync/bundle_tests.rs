@@ -396,6 +396,7 @@ fn a_removed_member_reads_nothing_sent_after_removal_when_everything_travels_by_
             report.notices.iter().any(|n| n.contains("removed")),
             "{report:?}"
         );
+        assert_eq!(report.removed_from, vec!["Tuesday circle".to_owned()]);
         assert!(!texts(who, &g).iter().any(|t| t.contains("after")));
         let newer: Vec<Envelope> = bundle_file::read(&everything(&mut a))
             .expect("read")
