@@ -118,6 +118,9 @@ pub struct BundleImport {
 /// One section checked and ready to apply.
 struct Checked {
     space: Space,
+    /// The file follows another chain of this space's keys than this device (two key changes
+    /// for one epoch that never met): nothing of it can be trusted to open, so none is applied.
+    conflict: bool,
     manifest: Option<Manifest>,
     rekeys: Vec<Rekey>,
     envelopes: Vec<Envelope>,
@@ -413,17 +416,26 @@ impl Mutua {
         let mut keys = space.keys.clone();
         let mut rekeys = Vec::new();
         let mut removed_at = None;
+        let mut conflict = false;
         let mut sealed = section.rekeys.clone();
         sealed.sort_by_key(|r| r.epoch);
         for s in &sealed {
             let Some(previous) = s.epoch.checked_sub(1).and_then(|e| keys.get(&e)).cloned() else {
                 continue;
             };
-            // One that does not open under the key this device holds for the epoch before it
-            // follows another chain of keys (two rotations that never met); it is left out.
+            // One that does not open under the key this device holds for the epoch before it,
+            // or that names another key for an epoch this device has, follows another chain of
+            // keys (two rotations that never met).
             let Some(rekey) = bundle_file::open_rekey(s, &previous, &space.id) else {
-                continue;
+                conflict = true;
+                break;
             };
+            if let Some(held) = keys.get(&s.epoch)
+                && held.token(&space.id).hash() != rekey.token_hash
+            {
+                conflict = true;
+                break;
+            }
             if s.epoch <= space.epoch || removed_at.is_some() {
                 continue;
             }
@@ -435,6 +447,16 @@ impl Mutua {
                 None => removed_at = Some(s.epoch),
             }
             rekeys.push(rekey);
+        }
+        if conflict {
+            return Ok(Checked {
+                space,
+                conflict,
+                manifest: None,
+                rekeys: Vec::new(),
+                envelopes: Vec::new(),
+                checkpoints: Vec::new(),
+            });
         }
         let manifest = match keys.get(&section.manifest_epoch) {
             Some(key) => Some(open_checked(section, key)?),
@@ -452,6 +474,7 @@ impl Mutua {
         };
         Ok(Checked {
             space,
+            conflict,
             manifest,
             rekeys,
             envelopes,
@@ -467,6 +490,7 @@ impl Mutua {
     ) -> Result<()> {
         let Checked {
             space,
+            conflict,
             manifest,
             rekeys,
             envelopes,
@@ -474,6 +498,25 @@ impl Mutua {
         } = checked;
         if space.removed {
             report.not_for_this_device += 1;
+            return Ok(());
+        }
+        if conflict {
+            let name = self.group_name(&space.group_id);
+            let warned: bool = self.conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM sync_event WHERE group_id = ?1 AND kind = 'key_conflict')",
+                [&space.group_id],
+                |row| row.get(0),
+            )?;
+            if !warned {
+                self.note_event(
+                    Some(&space.group_id),
+                    "key_conflict",
+                    "a sync file follows another key of this group (two members changed it in places that never met); its part for this group was not applied",
+                )?;
+            }
+            report.notices.push(format!(
+                "the part for \"{name}\" was made with another key of the group (two members changed it in places that never met) and was not applied; the members on one side need a new invitation"
+            ));
             return Ok(());
         }
         report.spaces += 1;

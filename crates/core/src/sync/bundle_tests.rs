@@ -595,3 +595,41 @@ fn a_key_change_learned_by_file_reaches_a_relay_that_never_saw_it() {
             .any(|t| t.contains("QX Bea online"))
     );
 }
+
+#[test]
+fn two_key_changes_that_never_met_are_refused_in_words_not_as_damage() {
+    let (mut a, mut others, g) = circle(&["Bea R.", "Cai L.", "Dani P."]);
+    let (mut b, mut c, mut d) = (others.remove(0), others.remove(0), others.remove(0));
+    for who in [&mut b, &mut c, &mut d] {
+        carry(who, &mut a);
+    }
+    let bea = b.member_id().to_owned();
+    a.set_member_roles(&g, &bea, vec![crate::groups::Role::Facilitator])
+        .expect("Bea co-facilitates");
+    for who in [&mut b, &mut c, &mut d] {
+        carry(&mut a, who);
+    }
+    // In two places that never meet, each facilitator removes somebody.
+    let (cai, dani) = (c.member_id().to_owned(), d.member_id().to_owned());
+    a.remove_member(&g, &cai).expect("Ana removes Cai");
+    b.remove_member(&g, &dani).expect("Bea removes Dani");
+    say(&mut a, &g, "QX from Ana's side");
+    let file = everything(&mut a);
+    let before = texts(&b, &g);
+    let report = b
+        .import_bundle(&file)
+        .expect("not an error: refused in words");
+    assert!(
+        report.notices.iter().any(|n| n.contains("another key")),
+        "{report:?}"
+    );
+    assert_eq!(texts(&b, &g), before);
+    let again = state(&b);
+    b.import_bundle(&file).expect("again");
+    assert_eq!(state(&b), again, "the second time changes nothing either");
+    let events = b.sync_events(10).expect("events");
+    assert!(
+        events.iter().any(|e| e.kind == "key_conflict"),
+        "{events:?}"
+    );
+}
