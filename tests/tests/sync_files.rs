@@ -284,7 +284,7 @@ fn message_text(i: usize) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(WORDS[(k >> 33) as usize % WORDS.len()]);
+        out.push_str(WORDS[(k >> 33) % WORDS.len()]);
     }
     out
 }

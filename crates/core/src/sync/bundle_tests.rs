@@ -295,6 +295,9 @@ fn a_file_reveals_no_names_messages_keys_or_journal() {
         time_zone: "UTC".into(),
     })
     .expect("entry");
+    // With another device of Ana's paired, her own space (profile, contacts) travels too.
+    a.set_relay_url(Some("http://relay.test")).expect("relay");
+    a.create_pairing().expect("pairing code");
     say(&mut a, &g, "QX a message for the group");
     let bea = b.member_id().to_owned();
     a.send_direct(&bea, NewMessage::text("QX just for Bea"))
@@ -345,6 +348,7 @@ fn a_file_reveals_no_names_messages_keys_or_journal() {
         }
     }
     assert!(docs.iter().any(|d| d.starts_with("dm/")), "{docs:?}");
+    assert!(docs.iter().any(|d| d == "me/profile"), "{docs:?}");
     assert!(docs.iter().all(|d| !d.contains("journal")), "{docs:?}");
     // What Bea sees: the group and the one-to-one conversation, no journal.
     b.import_bundle(&file).expect("import");
@@ -544,7 +548,12 @@ fn one_group_only_and_the_member_own_space_never_goes_to_others() {
         .export_bundle(&BundleScope::Member(b.member_id().to_owned()))
         .expect("for Bea");
     let sections = bundle_file::read(&for_bea.bytes).expect("read");
-    let personal = space::space_for_group(&a.conn, space::PERSONAL_SCOPE).expect("q");
+    // Ana's own space (profile and contacts, for her other devices) exists once she pairs one.
+    a.set_relay_url(Some("http://relay.test")).expect("relay");
+    a.create_pairing().expect("pairing code");
+    let personal = space::space_for_group(&a.conn, space::PERSONAL_SCOPE)
+        .expect("q")
+        .expect("Ana's own space");
     let circle_space = space::space_for_group(&a.conn, &g)
         .expect("q")
         .expect("s")
@@ -553,8 +562,27 @@ fn one_group_only_and_the_member_own_space_never_goes_to_others() {
     assert!(spaces.contains(&circle_space));
     assert!(!spaces.contains(&walkers));
     assert_eq!(spaces.len(), 2, "the group and the pair");
-    if let Some(p) = personal {
-        assert!(!spaces.contains(&p.id));
+    let for_bea = a
+        .export_bundle(&BundleScope::Member(b.member_id().to_owned()))
+        .expect("for Bea, again");
+    let spaces: Vec<_> = bundle_file::read(&for_bea.bytes)
+        .expect("read")
+        .into_iter()
+        .map(|p| p.section.space)
+        .collect();
+    assert!(!spaces.contains(&personal.id), "never to another member");
+    // It does go to Ana's own devices.
+    for scope in [
+        BundleScope::Everything,
+        BundleScope::Member(a.member_id().to_owned()),
+    ] {
+        let file = a.export_bundle(&scope).expect("own");
+        let spaces: Vec<_> = bundle_file::read(&file.bytes)
+            .expect("read")
+            .into_iter()
+            .map(|p| p.section.space)
+            .collect();
+        assert!(spaces.contains(&personal.id), "{scope:?}");
     }
 }
 
