@@ -133,6 +133,10 @@ fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::hub::find_hubs,
             commands::hub::join_hub,
             commands::hub::leave_hub,
+            commands::bundle::choose_sync_file_to_save,
+            commands::bundle::choose_sync_file_to_open,
+            commands::bundle::export_sync_file,
+            commands::bundle::import_sync_file,
         ])
 }
 

@@ -61,7 +61,8 @@ impl SyncWorker {
         self.live().revision
     }
 
-    /// Something new arrived by another route (the meeting hub): screens fetch again.
+    /// Something new arrived by another route (a meeting hub, a sync file): screens fetch
+    /// their data again.
     pub fn bump_revision(&self) {
         self.live().revision += 1;
     }

@@ -14,8 +14,8 @@ use crate::pages::{
     contacts::ContactsPage, devices::PairingPage, first_run::FirstRunPage,
     group_form::GroupFormPage, groups::GroupPage, groups::GroupsPage, journal::JournalPage,
     messages::MessagesPage, messages::ThreadPage, series_form::SeriesFormPage,
-    settings::SettingsPage, sync::InvitePage, sync::JoinPage, sync::SyncBadge, today::TodayPage,
-    unlock::UnlockPage,
+    settings::SettingsPage, sync::InvitePage, sync::JoinPage, sync::SyncBadge,
+    sync_file::SyncFilePage, today::TodayPage, unlock::UnlockPage,
 };
 
 /// Where the session stands; decides between the first-run, unlock and main screens.
@@ -67,6 +67,8 @@ pub enum Screen {
     Settings,
     /// Settings → Meeting hub: host sync for a meeting, or sync with a hub nearby.
     Hub,
+    /// Settings → Sync → saving and opening sync files.
+    SyncFile,
 }
 
 /// A conversation to show: one that exists (by id), or a member not written to yet.
@@ -107,7 +109,7 @@ impl Screen {
             }
             Screen::Contacts | Screen::ContactNew | Screen::ContactEdit(_) => Section::Contacts,
             Screen::Journal => Section::Journal,
-            Screen::Settings | Screen::Hub => Section::Settings,
+            Screen::Settings | Screen::Hub | Screen::SyncFile => Section::Settings,
         }
     }
 }
@@ -503,6 +505,7 @@ fn Shell() -> impl IntoView {
                     Screen::Journal => view! { <JournalPage /> }.into_any(),
                     Screen::Settings => view! { <SettingsPage /> }.into_any(),
                     Screen::Hub => view! { <crate::pages::hub::HubPage /> }.into_any(),
+                    Screen::SyncFile => view! { <SyncFilePage /> }.into_any(),
                 }}
             </main>
         </div>

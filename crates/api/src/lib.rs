@@ -4,6 +4,7 @@
 //! Both sides serialise with serde, so a field renamed here is renamed on both ends at once;
 //! the UI never parses ad-hoc JSON or strings from the shell.
 
+mod bundle;
 mod error;
 mod hub;
 mod info;
@@ -11,6 +12,7 @@ mod models;
 mod requests;
 mod sync;
 
+pub use bundle::*;
 pub use error::{ApiError, ErrorKind};
 pub use hub::*;
 pub use info::AppInfo;

@@ -214,7 +214,21 @@ fn settle<R: Replica, C: Transport>(
     space: &SpaceId,
     report: &mut SyncReport,
 ) -> Result<()> {
+    // Key changes this device learned by another route (a meeting hub, a sync file) may be
+    // missing here: the relay then knows none of this device's recent tokens. The logged ones
+    // are forwarded, once per call (`super::forward`).
     let mut forwarded = false;
+    let mut behind = |e: &RelayError| {
+        let unknown_token = matches!(
+            e,
+            RelayError::Refused {
+                code: ErrorCode::Unauthorized | ErrorCode::Conflict,
+                epoch: None,
+                ..
+            }
+        );
+        unknown_token && !std::mem::replace(&mut forwarded, true)
+    };
     // Each pass sends one request; a space with much to send or fetch takes several.
     for _ in 0..10_000 {
         let plan: SpacePlan = replica.with(|m| m.plan_space(client.base(), space))?;
@@ -223,10 +237,24 @@ fn settle<R: Replica, C: Transport>(
                 Error::DatabaseDamaged("the key before a removal is missing".into())
             })?;
             if plan.open {
-                open(client, &plan, old, rekey.epoch - 1)?;
+                match open(client, &plan, old, rekey.epoch - 1) {
+                    Err(e) if behind(&e) => {
+                        if super::forward::bring_relay_up_to_date(replica, client, space)? {
+                            continue;
+                        }
+                        return Err(e.into());
+                    }
+                    other => other?,
+                }
             }
             match client.rekey(space, old, rekey) {
                 Ok(_) => {}
+                Err(e) if behind(&e) => {
+                    if super::forward::bring_relay_up_to_date(replica, client, space)? {
+                        continue;
+                    }
+                    return Err(e.into());
+                }
                 // The relay is at this epoch already: either this rekey was posted before and
                 // the answer was lost, or another member rotated first (two members saw the
                 // same departure). In the second case ours is dropped and theirs is taken.
@@ -272,14 +300,8 @@ fn settle<R: Replica, C: Transport>(
                 continue;
             }
             // The relay is behind on key changes this device carries (from another route).
-            Err(
-                e @ RelayError::Refused {
-                    code: ErrorCode::Unauthorized,
-                    ..
-                },
-            ) => {
-                if !forwarded && super::forward::bring_relay_up_to_date(replica, client, space)? {
-                    forwarded = true;
+            Err(e) if behind(&e) => {
+                if super::forward::bring_relay_up_to_date(replica, client, space)? {
                     continue;
                 }
                 return Err(e.into());
@@ -380,14 +402,14 @@ pub(crate) fn open<C: Transport>(
     plan: &SpacePlan,
     token: &mutua_protocol::Token,
     epoch: u32,
-) -> Result<()> {
+) -> std::result::Result<(), RelayError> {
     match client.open_space(&plan.space, token, epoch) {
         Ok(_) => Ok(()),
         Err(RelayError::Refused {
             code: ErrorCode::TokenRevoked,
             ..
         }) => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

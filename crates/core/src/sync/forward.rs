@@ -229,3 +229,41 @@ fn post_rekeys<C: Transport>(client: &C, space: &SpaceId, chain: &Chain, at: u32
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mutua_protocol::TokenHash;
+
+    fn rekey(epoch: u32, byte: u8) -> Rekey {
+        Rekey {
+            epoch,
+            token_hash: TokenHash([byte; 32]),
+            sealed: vec![byte; 10],
+        }
+    }
+
+    #[test]
+    fn the_log_keeps_one_rekey_per_epoch_in_order() {
+        let m = Mutua::ephemeral("Ana G.").expect("store");
+        let space = SpaceId([4; 16]);
+        assert!(m.logged_rekeys(&space).expect("empty").is_empty());
+        for (epoch, byte) in [(2, 2), (10, 10), (1, 1), (1, 1), (2, 9)] {
+            log_rekey(&m.conn, &space, &rekey(epoch, byte)).expect("log");
+        }
+        // Epoch 10 sorts after 2 (the keys are zero-padded), and a later rekey of an epoch
+        // replaces the earlier one.
+        let all = m.logged_rekeys(&space).expect("read");
+        assert_eq!(all, vec![rekey(1, 1), rekey(2, 9), rekey(10, 10)]);
+        unlog_rekey(&m.conn, &space, 2).expect("unlog");
+        assert_eq!(
+            m.logged_rekeys(&space).expect("read"),
+            vec![rekey(1, 1), rekey(10, 10)]
+        );
+        assert!(
+            m.logged_rekeys(&SpaceId([5; 16]))
+                .expect("other space")
+                .is_empty()
+        );
+    }
+}

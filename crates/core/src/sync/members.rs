@@ -163,7 +163,7 @@ impl Mutua {
                 query: member.into(),
             })?;
         let space = self.ensure_space(&group.id)?;
-        if pending_rekey(&self.conn, &space.id)?.is_some() {
+        if self.rekey_blocks_rotation(&space.id)? {
             return Err(Error::NotAllowed(
                 "the previous removal has not reached the relay yet: sync first, then remove"
                     .into(),
@@ -199,7 +199,7 @@ impl Mutua {
         };
         let is_group =
             !space.group_id.is_empty() && space.group_id.bytes().all(|b| b.is_ascii_hexdigit());
-        if space.removed || !is_group || pending_rekey(&self.conn, space_id)?.is_some() {
+        if space.removed || !is_group || self.rekey_blocks_rotation(space_id)? {
             return Ok(false);
         }
         if self.group_left_or_removed(&space.group_id)? {
@@ -345,6 +345,14 @@ impl Mutua {
         Ok(())
     }
 
+    /// Whether a rotation of this device must wait: its previous one has not reached the relay.
+    /// A device with no relay carries its key changes in sync files ([`super::forward`]), so
+    /// nothing waits for a relay that will never come; should one be set later, the driver
+    /// posts every logged rekey the relay lacks, in order.
+    fn rekey_blocks_rotation(&self, space: &SpaceId) -> Result<bool> {
+        Ok(pending_rekey(&self.conn, space)?.is_some() && self.relay_url()?.is_some())
+    }
+
     /// The relay took the pending rekey of `space`.
     pub fn rekey_posted(&self, space: &SpaceId) -> Result<()> {
         tables::set_setting(&self.conn, &format!("rekey:{space}"), None)
@@ -452,6 +460,31 @@ impl Mutua {
             current = new_key;
         }
         Ok(true)
+    }
+
+    /// The key a rekey hands this device, read without changing anything and without the
+    /// roster check [`Mutua::absorb_rekeys`] makes (a sync file uses it to open what was sealed
+    /// under that key before deciding what to store). `None`: not wrapped for this device, or
+    /// it does not follow `previous`.
+    pub(crate) fn peek_rekey(
+        &self,
+        space: &SpaceId,
+        rekey: &Rekey,
+        previous: &EpochKey,
+    ) -> Option<EpochKey> {
+        let signed = mutua_protocol::decode::<SignedRekey>(&rekey.sealed).ok()?;
+        let body = mutua_protocol::decode::<RekeyBody>(&signed.body).ok()?;
+        if body.epoch != rekey.epoch {
+            return None;
+        }
+        let naming = space::load_space(&self.conn, space).ok()??.naming;
+        let my_tag = naming.device_tag(&self.identity.signing_public());
+        let ctx = context(space, rekey.epoch);
+        let (_, sealed) = body.wrapped.iter().find(|(t, _)| *t == my_tag)?;
+        let key = crypto::open_from(&self.identity.agreement_secret(), &ctx, sealed)?;
+        let key = EpochKey::from_bytes(<[u8; 32]>::try_from(key.as_slice()).ok()?);
+        let before = crypto::open_with(key.as_bytes(), &ctx, &body.previous)?;
+        (before.as_slice() == previous.as_bytes().as_slice()).then_some(key)
     }
 
     /// For tests and diagnostics: whether any key this device holds for `group_id` decrypts

@@ -15,10 +15,16 @@
 //! * [`members`]: removing a member, or a member leaving: a new epoch key for everybody else,
 //!   a new relay token.
 //! * [`checkpoint`]: snapshots of documents, so a new device fetches snapshot + tail.
+//! * [`bundle`]: sync files, the same envelopes carried on a USB stick or through a messenger.
 //! * [`client`]: the relay over HTTP (reqwest). [`driver`]: rounds, live waiting, backoff.
 //! * [`hub`]: a meeting-room hub on the local network (a relay keyed by its id, not its address).
-//! * [`forward`]: key changes carried on from one route to another, like envelopes.
+//! * [`forward`]: the log of key changes this device made or accepted, carried on from one
+//!   route to another like envelopes (to relays and hubs that lack them, and in sync files).
 
+pub mod bundle;
+mod bundle_file;
+#[cfg(test)]
+mod bundle_tests;
 pub mod checkpoint;
 pub mod client;
 mod crypto;
@@ -31,6 +37,7 @@ pub mod members;
 pub mod pairing;
 pub mod remote;
 mod space;
+pub mod sync_file;
 pub(crate) mod tables;
 #[cfg(test)]
 mod tests;
@@ -42,6 +49,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::store::Mutua;
 
+pub use bundle::{BundleImport, BundleScope, ExportedBundle};
+pub use bundle_file::FORMAT as BUNDLE_FORMAT;
 pub use driver::{Progress, Replica, SyncReport};
 pub use invite::{Invitation, InviteMode, JoinRequest, Joined};
 pub use pairing::{MemberDevice, Pairing, PairingStatus};

@@ -9,6 +9,10 @@
 //!   arrived) or `rejected` (forged or altered; the bytes are dropped).
 //! * `sealed`: per document, how far this device's own changes are sealed into envelopes.
 //! * `relay_state`: per relay and space, the relay's position last seen and what it holds.
+//!   `relay_has` also keeps what a member met by sync file holds, under the route
+//!   `peer:<member id>` ([`super::bundle`]); relay addresses start with `http`, so they never mix.
+//! * `sync_setting`: small values: the relay, `rekey:<space>` (this device's rekey not yet on the
+//!   relay), `rekey-log:<space>:<epoch>` (every key change made or accepted, [`super::forward`]).
 //! * `invitation`, `join_request`, `joining`: invitations this device made, requests to approve,
 //!   and this device's own pending request to join.
 //! * `pairing`: pairing codes this device showed (`shown`: `open`, then `used` by `device`) and
