@@ -24,6 +24,7 @@ mod direct;
 pub mod driver;
 pub mod invite;
 pub mod members;
+mod packing;
 pub mod pairing;
 pub mod remote;
 mod space;
