@@ -1,3 +1,5 @@
 //! Helpers shared by the cross-crate tests.
+pub mod day;
+pub mod link;
 pub mod postgres;
 pub mod relay;
