@@ -111,6 +111,11 @@ pub fn restart<R: Runtime>(app: &AppHandle<R>) {
             groups: 0,
             received: 0,
             sent: 0,
+            bytes_received: 0,
+            bytes_sent: 0,
+            receive_total: None,
+            send_total: 0,
+            send_bytes_left: 0,
         });
     }
     let app = app.clone();
@@ -196,11 +201,21 @@ fn report<R: Runtime>(app: &AppHandle<R>, generation: u64, progress: Progress) {
             groups,
             received,
             sent,
+            bytes_received,
+            bytes_sent,
+            receive_total,
+            send_total,
+            send_bytes_left,
         } => SyncPhase::Syncing {
             groups_done: count(groups_done),
             groups: count(groups),
             received: count(received),
             sent: count(sent),
+            bytes_received,
+            bytes_sent,
+            receive_total: receive_total.map(count),
+            send_total: count(send_total),
+            send_bytes_left,
         },
         Progress::Waiting => SyncPhase::Listening,
         Progress::Failed {

@@ -560,6 +560,10 @@ keys! {
     SyncFileSizeBytes => "{0} bytes", "{0} bytes";
     SyncFileSizeKb => "{0} KB", "{0} KB";
     SyncFileSizeMb => "{0} MB", "{0} MB";
+    // --- sync over poor links ---
+    SyncingReceiving => "Syncing group {0} of {1}: {2} of {3} received ({4})…", "Sincronizando el grupo {0} de {1}: {2} de {3} recibidos ({4})…";
+    SyncingSending => "Syncing group {0} of {1}: {2} of {3} sent, {4} to go…", "Sincronizando el grupo {0} de {1}: {2} de {3} enviados, faltan {4}…";
+    SyncingMoved => "Syncing group {0} of {1}: {2} received, {3} sent ({4})…", "Sincronizando el grupo {0} de {1}: {2} recibidos, {3} enviados ({4})…";
 
     // Error kinds, before a message from the core
     KindNotFound => "Not found", "No encontrado";

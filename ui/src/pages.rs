@@ -16,5 +16,6 @@ pub mod series_form;
 pub mod settings;
 pub mod sync;
 pub mod sync_file;
+pub mod sync_line;
 pub mod today;
 pub mod unlock;

@@ -38,12 +38,27 @@ pub struct SyncStatus {
 pub enum SyncPhase {
     /// No relay is set, or the app is locked.
     Off,
-    /// A round is under way.
+    /// A round is under way. Counts are envelopes this round; bytes are what crossed the
+    /// link both ways.
     Syncing {
         groups_done: u32,
         groups: u32,
         received: u32,
         sent: u32,
+        #[serde(default)]
+        bytes_received: u64,
+        #[serde(default)]
+        bytes_sent: u64,
+        /// `received` plus what the relay still holds for this device in the group now
+        /// syncing, once known.
+        #[serde(default)]
+        receive_total: Option<u32>,
+        /// `sent` plus what is still to send in the group now syncing.
+        #[serde(default)]
+        send_total: u32,
+        /// Bytes still to send in the group now syncing.
+        #[serde(default)]
+        send_bytes_left: u64,
     },
     /// Up to date; listening for news from the relay.
     Listening,

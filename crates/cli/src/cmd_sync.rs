@@ -12,6 +12,7 @@ use mutua_core::sync::{InviteMode, Joined};
 
 use crate::args::{InviteCommand, MemberCommand, SyncArgs};
 use crate::output::{Out, fields, table};
+use crate::sync_progress::{ProgressLine, size};
 
 pub fn sync(m: Mutua, out: Out, args: SyncArgs) -> Result<()> {
     if let Some(hub) = &args.hub {
@@ -35,27 +36,8 @@ pub fn sync(m: Mutua, out: Out, args: SyncArgs) -> Result<()> {
 fn run<C: Transport>(m: Mutua, out: Out, client: &C, relay: &str, watch: bool) -> Result<()> {
     let replica = Mutex::new(m);
     // Progress goes to stderr so `--json` output stays clean.
-    let progress = |p: Progress| match p {
-        Progress::Syncing {
-            groups_done,
-            groups,
-            received,
-            sent,
-        } => {
-            eprintln!(
-                "syncing: group {}/{groups}, {received} received, {sent} sent",
-                groups_done + 1
-            );
-        }
-        Progress::Failed {
-            message,
-            retry_in_secs,
-        } => {
-            eprintln!("sync failed: {message} (retrying in {retry_in_secs} s)");
-        }
-        Progress::Waiting => eprintln!("up to date; waiting for changes (Ctrl-C to stop)"),
-        Progress::Done(_) => {}
-    };
+    let line = ProgressLine::new();
+    let progress = |p: Progress| line.show(&p);
     if watch {
         let stop = AtomicBool::new(false);
         let nudge = AtomicBool::new(false);
@@ -70,8 +52,13 @@ fn run<C: Transport>(m: Mutua, out: Out, client: &C, relay: &str, watch: bool) -
         .sync_events(5)?;
     out.emit(&report, || {
         let mut text = format!(
-            "Synced {} group(s) with {relay}: {} sent, {} received, {} applied.",
-            report.groups, report.sent, report.received, report.applied
+            "Synced {} group(s) with {relay}: {} sent, {} received, {} applied ({} up, {} down).",
+            report.groups,
+            report.sent,
+            report.received,
+            report.applied,
+            size(report.bytes_sent),
+            size(report.bytes_received)
         );
         if report.rejected > 0 {
             text.push_str(&format!(

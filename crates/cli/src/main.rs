@@ -16,6 +16,7 @@ mod demo;
 mod output;
 mod parse;
 mod session;
+mod sync_progress;
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -52,21 +52,8 @@ pub fn SyncBadge() -> impl IntoView {
             match &status.phase {
                 _ if status.relay.is_none() => (t(Key::SyncOff).to_owned(), "off"),
                 SyncPhase::Off => (t(Key::SyncOff).to_owned(), "off"),
-                SyncPhase::Syncing {
-                    groups_done,
-                    groups,
-                    received,
-                    sent,
-                } => (
-                    fill(
-                        t(Key::SyncingCounts),
-                        &[
-                            &(groups_done + 1).min(*groups.max(&1)).to_string(),
-                            &groups.max(&1).to_string(),
-                            &received.to_string(),
-                            &sent.to_string(),
-                        ],
-                    ),
+                SyncPhase::Syncing { .. } => (
+                    crate::pages::sync_line::syncing_line(&status.phase, lang),
                     "busy",
                 ),
                 SyncPhase::Listening => match &status.last_synced {

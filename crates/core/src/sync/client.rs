@@ -1,7 +1,19 @@
 //! The relay over HTTP: one blocking reqwest client, postcard bodies, JSON errors turned into
 //! sentences a member understands. Call it from a background thread, never with the store
 //! locked.
+//!
+//! **Timeouts for slow links.** A request must not fail because the link is slow, only because
+//! it is dead. reqwest's blocking client offers a *total* deadline per request (the builder's
+//! and `RequestBuilder::timeout`, 30 s by default) and no read timeout (only the async client
+//! has `read_timeout`). But its blocking `Response` applies that deadline afresh to every
+//! `read` of the body. So each request gets a deadline of [`IDLE`] plus the time its own body
+//! takes to upload at [`SLOWEST_LINK`], the response body is read in chunks (each chunk must
+//! come within the deadline: an idle timeout, however big the page), and a long-poll gets its
+//! waiting time on top. Connecting gets [`CONNECT`], enough for a few lost SYNs on a satellite
+//! hop. On Linux and Android, `TCP_USER_TIMEOUT` closes a connection whose sent data stays
+//! unacknowledged for [`IDLE`] × 2, so a link that dies under a big upload is noticed too.
 
+use std::io::Read;
 use std::time::Duration;
 
 use mutua_protocol::{
@@ -160,16 +172,30 @@ fn no_checkpoints() -> RelayError {
     }
 }
 
-/// Longest a long-poll waits at the relay.
+/// Longest a long-poll waits at the relay. A satellite round trip (~600 ms) and a few lost
+/// segments fit easily in the [`IDLE`] margin the client adds on top.
 pub const WAIT_MS: u32 = 25_000;
+
+/// A request fails when the relay sends nothing for this long: the link is dead, not slow.
+pub const IDLE: Duration = Duration::from_secs(30);
+/// Connecting (TCP, then TLS) over a lossy link with a long round trip.
+pub const CONNECT: Duration = Duration::from_secs(20);
+/// The slowest link (bytes per second, 8 kbit/s) an upload is given time for, on top of
+/// [`IDLE`]. Sync keeps pushes to a few seconds of the measured rate, so this only matters
+/// when the link gets far slower mid-request.
+pub const SLOWEST_LINK: u64 = 1_000;
 
 impl RelayClient {
     pub fn new(base: &str) -> Result<RelayClient> {
         check_relay_url(base)?;
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_millis(u64::from(WAIT_MS) + 20_000))
-            .user_agent(concat!("mutua/", env!("CARGO_PKG_VERSION")))
+        let builder = reqwest::blocking::Client::builder()
+            .connect_timeout(CONNECT)
+            // Every request sets its own deadline (see `send`); this is only the fallback.
+            .timeout(IDLE)
+            .user_agent(concat!("mutua/", env!("CARGO_PKG_VERSION")));
+        #[cfg(any(target_os = "android", target_os = "linux"))]
+        let builder = builder.tcp_user_timeout(IDLE * 2);
+        let http = builder
             .build()
             .map_err(|e| Error::RelayUnreachable(e.to_string()))?;
         Ok(RelayClient {
@@ -185,9 +211,25 @@ impl RelayClient {
         token: Option<&Token>,
         body: Option<&B>,
     ) -> std::result::Result<R, RelayError> {
+        self.send_waiting(method, path, token, body, Duration::ZERO)
+    }
+
+    /// Sends a request whose answer may take `waiting` on top of the link's own time (a
+    /// long-poll), and reads the answer with an idle timeout.
+    fn send_waiting<B: Serialize, R: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&Token>,
+        body: Option<&B>,
+        waiting: Duration,
+    ) -> std::result::Result<R, RelayError> {
+        let body = body.map(mutua_protocol::encode);
+        let upload = body.as_ref().map_or(0, |b| b.len() as u64) / SLOWEST_LINK;
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
+            .timeout(IDLE + waiting + Duration::from_secs(upload))
             .header(reqwest::header::ACCEPT, CONTENT_TYPE);
         if let Some(token) = token {
             req = req.bearer_auth(token.to_hex());
@@ -195,9 +237,9 @@ impl RelayClient {
         if let Some(body) = body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-                .body(mutua_protocol::encode(body));
+                .body(body);
         }
-        let resp = req
+        let mut resp = req
             .send()
             .map_err(|e| RelayError::Unreachable(describe(&e)))?;
         let status = resp.status();
@@ -206,8 +248,16 @@ impl RelayClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        let bytes = resp.bytes().map_err(|e| {
-            RelayError::Unreachable(format!("the connection dropped: {}", describe(&e)))
+        // Chunk by chunk: each read gets the whole deadline again, so a big page on a slow
+        // link takes as long as it needs while a silent link fails after `IDLE`.
+        let mut bytes = Vec::with_capacity(
+            resp.content_length()
+                .map_or(0, |n| n.min(16 << 20) as usize),
+        );
+        resp.read_to_end(&mut bytes).map_err(|_| {
+            RelayError::Unreachable(
+                "the connection dropped or went silent in the middle of an answer".into(),
+            )
         })?;
         if status.is_success() {
             return mutua_protocol::decode(&bytes).map_err(|e| {
@@ -297,7 +347,16 @@ impl Transport for RelayClient {
     }
 
     fn wait(&self, request: &WaitRequest) -> std::result::Result<WaitResponse, RelayError> {
-        self.send(reqwest::Method::POST, paths::WAIT, None, Some(request))
+        self.send_waiting(
+            reqwest::Method::POST,
+            paths::WAIT,
+            None,
+            Some(request),
+            Duration::from_millis(u64::from(match request.timeout_ms {
+                0 => WAIT_MS,
+                ms => ms,
+            })),
+        )
     }
 
     fn put_checkpoint(

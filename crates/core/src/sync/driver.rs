@@ -2,20 +2,31 @@
 //!
 //! [`sync_once`] brings every group this device is in up to date with one relay and returns a
 //! report; [`watch`] repeats it forever, waiting on the relay's long-poll in between, and backs
-//! off (1 s doubling to 60 s) while the relay is unreachable. Both report progress through a
-//! callback, which the app turns into its status line and the CLI into a progress line.
+//! off (1 s doubling to 60 s, each wait drawn between half and all of that, so devices cut off
+//! together do not return together) while the relay is unreachable. Both report progress
+//! through a callback, which the app turns into its status line and the CLI into a progress
+//! line: after every page, with counts and bytes each way and what is left when known.
+//!
+//! **Poor links.** Each request is sized by [`Pace`] from the link's measured throughput to
+//! take a few seconds, and what a page brought (the relay's position, what it holds of this
+//! device's envelopes) is stored as soon as it arrives. A cut therefore loses at most the page
+//! in flight; the next round, or the next `mutua sync`, continues from there. While a space
+//! has more to fetch, pushing waits (a page pushed early would only come back down in the
+//! relay's later pages). A push whose answer was lost is followed by a comparison rather than
+//! a resend: the relay's vector says what of it arrived ([`Mutua::plan_space_within`]).
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mutua_protocol::{ErrorCode, SpaceId, WaitRequest, WaitSpace};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::store::Mutua;
-use crate::sync::SpacePlan;
 use crate::sync::client::{RelayError, Transport, WAIT_MS};
+use crate::sync::pace::{Direction, Pace};
+use crate::sync::{PageBudget, SpacePlan};
 
 /// Something that lends out the store for a moment: a `Mutex<Mutua>` (CLI), a
 /// `Mutex<Option<Mutua>>` (the app, `None` while locked).
@@ -44,11 +55,22 @@ impl Replica for Mutex<Option<Mutua>> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Progress {
+    /// Reported when a group starts and after every page. Counts are envelopes this round;
+    /// bytes are request and response bodies (HTTP headers not counted).
     Syncing {
         groups_done: usize,
         groups: usize,
         received: usize,
         sent: usize,
+        bytes_received: u64,
+        bytes_sent: u64,
+        /// `received` plus what the relay still holds for this device in the group now
+        /// syncing, once known (it is asked when a group has more than one page to fetch).
+        receive_total: Option<usize>,
+        /// `sent` plus what this device still has to push in the group now syncing.
+        send_total: usize,
+        /// Bytes of envelopes still to push in the group now syncing.
+        send_bytes_left: u64,
     },
     Waiting,
     Done(SyncReport),
@@ -64,6 +86,9 @@ pub struct SyncReport {
     pub groups: usize,
     pub sent: usize,
     pub received: usize,
+    /// Body bytes sent and received by the round's sync requests.
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
     pub applied: usize,
     pub rejected: usize,
     /// Envelopes that cannot be opened yet (a sender not yet introduced, a key not yet received).
@@ -102,48 +127,108 @@ pub fn sync_once<R: Replica, C: Transport>(
     client: &C,
     progress: &dyn Fn(Progress),
 ) -> Result<SyncReport> {
-    round(replica, client, progress, Cause::Asked)
+    let mut pace = Pace::new();
+    let mut round = Round::new(progress, &mut pace, Cause::Asked);
+    run(replica, client, &mut round)
 }
 
-fn round<R: Replica, C: Transport>(
+/// One round as [`sync_once`], on a link already measured by earlier rounds (`pace`), so its
+/// pages start at the right size. A caller that repeats rounds keeps one [`Pace`] for all.
+pub fn sync_paced<R: Replica, C: Transport>(
     replica: &R,
     client: &C,
+    pace: &mut Pace,
     progress: &dyn Fn(Progress),
-    cause: Cause,
+) -> Result<SyncReport> {
+    let mut round = Round::new(progress, pace, Cause::Asked);
+    run(replica, client, &mut round)
+}
+
+/// What is left in the group now syncing, for the progress line.
+#[derive(Debug, Clone, Copy, Default)]
+struct Left {
+    receive: Option<usize>,
+    send: usize,
+    send_bytes: u64,
+}
+
+/// A round under way: its report so far, the link's pace, and where to tell progress.
+struct Round<'a> {
+    progress: &'a dyn Fn(Progress),
+    pace: &'a mut Pace,
+    report: SyncReport,
+    groups: usize,
+    group: usize,
+}
+
+impl<'a> Round<'a> {
+    fn new(progress: &'a dyn Fn(Progress), pace: &'a mut Pace, cause: Cause) -> Round<'a> {
+        Round {
+            progress,
+            pace,
+            report: SyncReport {
+                cause,
+                ..SyncReport::default()
+            },
+            groups: 0,
+            group: 0,
+        }
+    }
+
+    fn tell(&self, left: Left) {
+        let r = &self.report;
+        (self.progress)(Progress::Syncing {
+            groups_done: self.group,
+            groups: self.groups,
+            received: r.received,
+            sent: r.sent,
+            bytes_received: r.bytes_received,
+            bytes_sent: r.bytes_sent,
+            receive_total: left.receive.map(|n| r.received + n),
+            send_total: r.sent + left.send,
+            send_bytes_left: left.send_bytes,
+        });
+    }
+
+    /// Whether anything moved in this round (a failed round that moved something was cut, not
+    /// refused: worth retrying soon).
+    fn moved(&self) -> bool {
+        self.report.bytes_received + self.report.bytes_sent > 0
+    }
+}
+
+fn run<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    round: &mut Round<'_>,
 ) -> Result<SyncReport> {
     let relay = client.base().to_owned();
-    let mut report = SyncReport {
-        cause,
-        ..SyncReport::default()
-    };
     // Invitations first: an approval received now lets the new group sync in this same round.
     let exchanges = replica.with(|m| m.invite_exchanges(&relay))?;
     for ex in exchanges {
         match exchange_invite(replica, client, &ex) {
-            Ok(news) => report.notices.extend(news),
+            Ok(news) => round.report.notices.extend(news),
             Err(e) if is_unreachable(&e) => return Err(e),
-            Err(e) => report.errors.push(format!("invitation: {e}")),
+            Err(e) => round.report.errors.push(format!("invitation: {e}")),
         }
     }
     // Answers made just now (approvals, pairings) go out in this round; if this fails, the next.
     for ex in replica.with(|m| m.invite_answers_to_send(&relay))? {
         let news = exchange_invite(replica, client, &ex).unwrap_or_default();
-        report.notices.extend(news);
+        round.report.notices.extend(news);
     }
     let spaces = replica.with(|m| m.sync_spaces())?;
-    report.groups = spaces.len();
+    round.report.groups = spaces.len();
+    round.groups = spaces.len();
     for (i, space) in spaces.iter().enumerate() {
-        progress(Progress::Syncing {
-            groups_done: i,
-            groups: spaces.len(),
-            received: report.received,
-            sent: report.sent,
-        });
-        match sync_space(replica, client, space, &mut report) {
+        round.group = i;
+        round.tell(Left::default());
+        match sync_space(replica, client, space, round) {
             Ok(()) => {}
             Err(e) if is_unreachable(&e) => return Err(e),
             Err(Error::RemovedFromGroup(name)) => {
-                report
+                round
+                    .report
                     .notices
                     .push(format!("you were removed from \"{name}\""));
             }
@@ -153,16 +238,16 @@ fn round<R: Replica, C: Transport>(
                         .map(|s| m.group_name(&s.group_id))
                         .unwrap_or_default())
                 })?;
-                report.errors.push(format!("{name}: {e}"));
+                round.report.errors.push(format!("{name}: {e}"));
             }
         }
     }
-    report.held = replica.with(|m| m.held_envelopes())?;
-    if report.errors.is_empty() {
+    round.report.held = replica.with(|m| m.held_envelopes())?;
+    if round.report.errors.is_empty() {
         replica.with(|m| m.set_last_synced())?;
     }
-    progress(Progress::Done(report.clone()));
-    Ok(report)
+    (round.progress)(Progress::Done(round.report.clone()));
+    Ok(round.report.clone())
 }
 
 fn is_unreachable(e: &Error) -> bool {
@@ -192,18 +277,18 @@ fn sync_space<R: Replica, C: Transport>(
     replica: &R,
     client: &C,
     space: &SpaceId,
-    report: &mut SyncReport,
+    round: &mut Round<'_>,
 ) -> Result<()> {
-    let moved_before = report.sent + report.received;
+    let moved_before = round.report.sent + round.report.received;
     if replica.with(|m| m.wants_checkpoints(client.base(), space))? {
-        load_checkpoints(replica, client, space, report)?;
+        load_checkpoints(replica, client, space, round)?;
     }
     if replica.with(|m| m.rotate_after_leave(space))? {
-        report.rotated += 1;
+        round.report.rotated += 1;
     }
-    settle(replica, client, space, report)?;
-    if report.sent + report.received > moved_before {
-        upload_checkpoints(replica, client, space, report)?;
+    settle(replica, client, space, round)?;
+    if round.report.sent + round.report.received > moved_before {
+        upload_checkpoints(replica, client, space, round)?;
     }
     Ok(())
 }
@@ -212,7 +297,7 @@ fn settle<R: Replica, C: Transport>(
     replica: &R,
     client: &C,
     space: &SpaceId,
-    report: &mut SyncReport,
+    round: &mut Round<'_>,
 ) -> Result<()> {
     // Key changes this device learned by another route (a meeting hub, a sync file) may be
     // missing here: the relay then knows none of this device's recent tokens. The logged ones
@@ -229,9 +314,24 @@ fn settle<R: Replica, C: Transport>(
         );
         unknown_token && !std::mem::replace(&mut forwarded, true)
     };
+    // The last answer said there is more to fetch: fetch it before pushing more.
+    let mut fetching = false;
+    // The relay's position when asked (once per group and round, only if there is much).
+    let mut head: Option<u64> = None;
     // Each pass sends one request; a space with much to send or fetch takes several.
     for _ in 0..10_000 {
-        let plan: SpacePlan = replica.with(|m| m.plan_space(client.base(), space))?;
+        let budget = PageBudget {
+            push_envelopes: crate::sync::pace::MAX_UP_ENVELOPES,
+            push_bytes: round.pace.push_budget(),
+            fetch: round.pace.fetch_limit(),
+        };
+        let budget = if fetching {
+            budget.fetch_only()
+        } else {
+            budget
+        };
+        let plan: SpacePlan =
+            replica.with(|m| m.plan_space_within(client.base(), space, budget))?;
         if let Some(rekey) = &plan.rekey {
             let old = plan.previous_token.as_ref().ok_or_else(|| {
                 Error::DatabaseDamaged("the key before a removal is missing".into())
@@ -282,8 +382,23 @@ fn settle<R: Replica, C: Transport>(
         if plan.open {
             super::forward::open_space(replica, client, &plan)?;
         }
+        let pushing = !plan.request.push.is_empty();
+        if pushing {
+            // If the answer is lost, the next plan asks what arrived instead of resending.
+            replica.with(|m| m.set_push_unconfirmed(client.base(), space, true))?;
+        }
+        let sent_bytes = mutua_protocol::encode(&plan.request).len();
+        let started = Instant::now();
         let response = match client.sync(space, &plan.token, &plan.request) {
             Ok(r) => r,
+            Err(RelayError::Unreachable(why)) => {
+                round.pace.failed(if pushing {
+                    Direction::Up
+                } else {
+                    Direction::Down
+                });
+                return Err(Error::RelayUnreachable(why));
+            }
             Err(RelayError::Refused {
                 code: ErrorCode::TokenRevoked,
                 ..
@@ -308,26 +423,54 @@ fn settle<R: Replica, C: Transport>(
             }
             Err(e) => return Err(e.into()),
         };
+        let received_bytes = mutua_protocol::encode(&response).len();
+        round.pace.record(
+            sent_bytes,
+            received_bytes,
+            response.envelopes.len(),
+            started.elapsed(),
+        );
         let opened = replica.with(|m| m.absorb_space(&plan, &response))?;
+        let report = &mut round.report;
         report.sent += plan.request.push.len();
         report.received += response.envelopes.len();
+        report.bytes_sent += sent_bytes as u64;
+        report.bytes_received += received_bytes as u64;
         report.applied += opened.applied;
         report.rejected += opened.rejected;
+        let receive_left = if response.more {
+            if head.is_none() {
+                // Much to fetch: one small question tells how much, for the progress line.
+                head = client
+                    .open_space(space, &plan.token, plan.epoch)
+                    .ok()
+                    .map(|info| info.position);
+            }
+            head.map(|h| usize::try_from(h.saturating_sub(response.position)).unwrap_or(0))
+        } else {
+            Some(0)
+        };
+        round.tell(Left {
+            receive: receive_left,
+            send: plan.unsent,
+            send_bytes: plan.unsent_bytes,
+        });
         // A member left (their roster entry arrived just now): rotate before sending more.
         if replica.with(|m| m.rotate_after_leave(space))? {
-            report.rotated += 1;
+            round.report.rotated += 1;
             continue;
         }
-        let more_to_push = plan.request.push.len() >= super::PUSH_PER_REQUEST;
-        if !response.more && !more_to_push && plan.request.push.is_empty() {
+        fetching = response.more;
+        if response.more || plan.unsent > 0 {
+            continue;
+        }
+        if !pushing {
             return Ok(());
         }
-        if !response.more && !more_to_push {
-            // Pushed something: one more pass confirms nothing is left (cheap: `since`).
-            let again = replica.with(|m| m.plan_space(client.base(), space))?;
-            if again.request.push.is_empty() && again.rekey.is_none() {
-                return Ok(());
-            }
+        // Pushed something: one more pass confirms nothing is left (cheap: `since`).
+        let again = replica.with(|m| m.plan_space(client.base(), space))?;
+        if again.request.push.is_empty() && again.rekey.is_none() {
+            return Ok(());
         }
     }
     Err(Error::invalid(
@@ -341,7 +484,7 @@ fn load_checkpoints<R: Replica, C: Transport>(
     replica: &R,
     client: &C,
     space: &SpaceId,
-    report: &mut SyncReport,
+    round: &mut Round<'_>,
 ) -> Result<()> {
     let plan: SpacePlan = replica.with(|m| m.plan_space(client.base(), space))?;
     if plan.rekey.is_some() || !plan.open {
@@ -358,18 +501,21 @@ fn load_checkpoints<R: Replica, C: Transport>(
     if found.is_empty() {
         return Ok(());
     }
+    round.report.bytes_received += found.iter().map(|e| e.to_bytes().len() as u64).sum::<u64>();
     let loaded = replica.with(|m| m.absorb_checkpoints(client.base(), space, &found))?;
-    report.checkpoints_loaded += loaded.loaded;
+    round.report.checkpoints_loaded += loaded.loaded;
     Ok(())
 }
 
 /// Uploads the checkpoints that are due. A refusal (quota, an older relay) is not an error of
-/// the round: envelopes remain the source of truth.
+/// the round: envelopes remain the source of truth. On a link too slow for a checkpoint to go
+/// up in a few seconds it waits: a better-connected member's device, or a better day, uploads
+/// it (checkpoints only save later joiners time; nothing depends on them).
 fn upload_checkpoints<R: Replica, C: Transport>(
     replica: &R,
     client: &C,
     space: &SpaceId,
-    report: &mut SyncReport,
+    round: &mut Round<'_>,
 ) -> Result<()> {
     let due = replica.with(|m| {
         if crate::sync::members::pending_rekey(&m.conn, space)?.is_some() {
@@ -385,10 +531,15 @@ fn upload_checkpoints<R: Replica, C: Transport>(
         return Ok(());
     };
     for checkpoint in due {
+        let size = checkpoint.envelope.to_bytes().len();
+        if !round.pace.affords_upload(size) {
+            continue;
+        }
         match client.put_checkpoint(space, &token, &checkpoint.envelope) {
             Ok(_) => {
                 replica.with(|m| m.checkpoint_uploaded(client.base(), space, &checkpoint))?;
-                report.checkpoints_sent += 1;
+                round.report.checkpoints_sent += 1;
+                round.report.bytes_sent += size as u64;
             }
             Err(RelayError::Unreachable(why)) => return Err(Error::RelayUnreachable(why)),
             Err(_) => return Ok(()),
@@ -449,7 +600,8 @@ fn catch_up_keys<R: Replica, C: Transport>(
 
 /// Syncs until `stop` is set: a round, then a long-poll until something changes on the relay
 /// (or `nudge` is set by a local change), then another round. Unreachable relays are retried
-/// with backoff; every outcome is reported through `progress`.
+/// with backoff; every outcome is reported through `progress`. The link is measured across
+/// rounds, so pages keep the size that fits it.
 pub fn watch<R: Replica, C: Transport>(
     replica: &R,
     client: &C,
@@ -457,18 +609,26 @@ pub fn watch<R: Replica, C: Transport>(
     nudge: &AtomicBool,
     progress: &dyn Fn(Progress),
 ) {
+    let mut pace = Pace::new();
     let mut backoff = 1u64;
     let mut cause = Cause::Asked;
     while !stop.load(Ordering::Relaxed) {
         nudge.store(false, Ordering::Relaxed);
-        match round(replica, client, progress, cause) {
+        let mut round = Round::new(progress, &mut pace, cause);
+        match run(replica, client, &mut round) {
             Ok(_) => backoff = 1,
             Err(e) => {
+                // A round cut off after it moved something found the relay there: the link
+                // dropped. Try again soon rather than after a long pause.
+                if round.moved() {
+                    backoff = 1;
+                }
+                let wait = jittered(backoff);
                 progress(Progress::Failed {
                     message: e.to_string(),
-                    retry_in_secs: backoff,
+                    retry_in_secs: wait.as_secs_f64().ceil() as u64,
                 });
-                sleep_unless(stop, nudge, Duration::from_secs(backoff));
+                sleep_unless(stop, nudge, wait);
                 backoff = (backoff * 2).min(60);
                 cause = Cause::Retry;
                 continue;
@@ -500,6 +660,16 @@ pub fn watch<R: Replica, C: Transport>(
             }
         };
     }
+}
+
+/// Between half and all of `secs` seconds, at random: devices that lost the relay together
+/// (a relay restart, a cell tower going down) do not all come back in the same second.
+pub(crate) fn jittered(secs: u64) -> Duration {
+    let full = Duration::from_secs(secs.max(1));
+    let share = mutua_protocol::random::<2>()
+        .map(u16::from_le_bytes)
+        .unwrap_or(u16::MAX);
+    full / 2 + full.mul_f64(f64::from(share) / f64::from(u16::MAX) / 2.0)
 }
 
 fn sleep_unless(stop: &AtomicBool, nudge: &AtomicBool, total: Duration) {

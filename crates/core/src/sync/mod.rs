@@ -34,15 +34,21 @@ mod forward;
 pub mod hub;
 pub mod invite;
 pub mod members;
+pub mod pace;
+mod packing;
 pub mod pairing;
 pub mod remote;
+#[cfg(test)]
+mod resume_tests;
 mod space;
 pub mod sync_file;
 pub(crate) mod tables;
 #[cfg(test)]
 mod tests;
 
-use mutua_protocol::{Envelope, HaveEntry, Header, SpaceId, SyncResponse};
+use std::collections::BTreeMap;
+
+use mutua_protocol::{DeviceTag, DocTag, Envelope, HaveEntry, Header, SpaceId, SyncResponse};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
@@ -53,13 +59,42 @@ pub use bundle::{BundleImport, BundleScope, ExportedBundle};
 pub use bundle_file::FORMAT as BUNDLE_FORMAT;
 pub use driver::{Progress, Replica, SyncReport};
 pub use invite::{Invitation, InviteMode, JoinRequest, Joined};
+pub use pace::Pace;
 pub use pairing::{MemberDevice, Pairing, PairingStatus};
 pub use space::Opened;
 
-/// Most envelopes pushed in one request (the relay's default limit is 1000).
-const PUSH_PER_REQUEST: usize = 400;
-/// About this many bytes pushed per request (the relay's default body limit is 8 MiB).
-const PUSH_BYTES_PER_REQUEST: usize = 2 << 20;
+/// How much one request may carry each way ([`pace`] sizes it to the link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageBudget {
+    /// Most envelopes to push.
+    pub push_envelopes: usize,
+    /// About this many bytes of envelopes to push (at least one envelope goes if any is due).
+    pub push_bytes: usize,
+    /// Most envelopes to ask for; 0: the relay's default.
+    pub fetch: u32,
+}
+
+impl Default for PageBudget {
+    /// The largest pages: the relay's default page down, [`pace::MAX_UP`] up.
+    fn default() -> PageBudget {
+        PageBudget {
+            push_envelopes: pace::MAX_UP_ENVELOPES,
+            push_bytes: pace::MAX_UP,
+            fetch: 0,
+        }
+    }
+}
+
+impl PageBudget {
+    /// Download only: nothing pushed in this request.
+    pub fn fetch_only(self) -> PageBudget {
+        PageBudget {
+            push_envelopes: 0,
+            push_bytes: 0,
+            ..self
+        }
+    }
+}
 
 /// What one group space needs from the relay in the next request.
 #[derive(Debug, Clone)]
@@ -74,8 +109,16 @@ pub struct SpacePlan {
     pub request: mutua_protocol::SyncRequest,
     /// A rekey to post before anything sealed under the new epoch.
     pub rekey: Option<mutua_protocol::Rekey>,
+    /// Envelopes (and their bytes) still to push after this request.
+    pub unsent: usize,
+    pub unsent_bytes: u64,
     /// The token the relay still knows, for posting `rekey` and reading rekeys.
     pub previous_token: Option<mutua_protocol::Token>,
+}
+
+/// The `sync_setting` key that says a push to `relay` for `space` awaits its answer.
+fn unconfirmed_key(relay: &str, space: &SpaceId) -> String {
+    format!("push_unconfirmed {space} {relay}")
 }
 
 /// A warning or notice about sync the member should see.
@@ -127,8 +170,22 @@ impl Mutua {
         space::active_spaces(&self.conn)
     }
 
-    /// Seals new local changes and says what to send to `relay` for `space`.
+    /// Seals new local changes and says what to send to `relay` for `space`, in pages of the
+    /// largest size.
     pub fn plan_space(&mut self, relay: &str, space_id: &SpaceId) -> Result<SpacePlan> {
+        self.plan_space_within(relay, space_id, PageBudget::default())
+    }
+
+    /// Like [`Mutua::plan_space`], with the next request held to `budget`. After a push whose
+    /// answer was lost, the request pushes nothing and compares holdings with the relay (as
+    /// on first contact) instead, so the pages that did arrive are neither sent again nor
+    /// fetched back.
+    pub fn plan_space_within(
+        &mut self,
+        relay: &str,
+        space_id: &SpaceId,
+        budget: PageBudget,
+    ) -> Result<SpacePlan> {
         let space = space::load_space(&self.conn, space_id)?
             .ok_or_else(|| Error::invalid("this group is not synced on this device"))?;
         if space.removed {
@@ -140,14 +197,19 @@ impl Mutua {
             self.seal_outgoing(&space)?;
         }
         let since = self.relay_position(relay, space_id)?;
-        let push = if rekey.is_none() {
-            self.unpushed(relay, space_id)?
+        let probe = since.is_some() && self.push_unconfirmed(relay, space_id)?;
+        let budget = if probe { budget.fetch_only() } else { budget };
+        let (push, unsent, unsent_bytes) = if rekey.is_none() {
+            self.unpushed_within(relay, space_id, budget.push_envelopes, budget.push_bytes)?
         } else {
-            Vec::new()
+            (Vec::new(), 0, 0)
         };
-        let (have, want_vector) = match since {
-            Some(_) => (Vec::new(), false),
-            None => (space::have(&self.conn, space_id)?, true),
+        // First contact, or after a lost answer to a push: say what this device holds and ask
+        // what the relay holds. Not `since`: the envelopes that arrived unacknowledged sit
+        // after this device's position and would come straight back down.
+        let (have, want_vector, asked_since) = match since {
+            Some(_) if !probe => (Vec::new(), false, since),
+            _ => (space::have(&self.conn, space_id)?, true, None),
         };
         let previous_token = match &rekey {
             Some(r) => space.keys.get(&(r.epoch - 1)).map(|k| k.token(space_id)),
@@ -162,12 +224,14 @@ impl Mutua {
             open: since.is_none(),
             request: mutua_protocol::SyncRequest {
                 have,
-                since,
+                since: asked_since,
                 push,
                 want_vector,
-                limit: 0,
+                limit: budget.fetch,
             },
             rekey,
+            unsent,
+            unsent_bytes,
             previous_token,
         })
     }
@@ -188,31 +252,58 @@ impl Mutua {
         if let Some(vector) = &response.vector {
             self.set_relay_vector(&plan.relay, &plan.space, vector)?;
         }
+        // What came from the relay is held there: never push it back.
+        self.mark_received(&plan.relay, &plan.space, &response.envelopes)?;
+        if !pushed.is_empty() || response.vector.is_some() {
+            self.set_push_unconfirmed(&plan.relay, &plan.space, false)?;
+        }
         self.set_relay_position(&plan.relay, &plan.space, response.position)?;
         let space = space::load_space(&self.conn, &plan.space)?
             .ok_or_else(|| Error::invalid("this group is not synced on this device"))?;
         self.open_held(&space)
     }
 
-    /// Envelopes this device holds that `relay` does not, as far as this device knows.
+    /// Envelopes this device holds that `relay` does not, as far as this device knows (one
+    /// page of the largest size).
     pub(crate) fn unpushed(&self, relay: &str, space: &SpaceId) -> Result<Vec<Envelope>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT e.bytes FROM envelope e
+        let budget = PageBudget::default();
+        Ok(self
+            .unpushed_within(relay, space, budget.push_envelopes, budget.push_bytes)?
+            .0)
+    }
+
+    /// A page of what `relay` lacks — at most `max_envelopes`, about `max_bytes` (one envelope
+    /// even if it is bigger) — and how many envelopes and bytes are left after it.
+    fn unpushed_within(
+        &self,
+        relay: &str,
+        space: &SpaceId,
+        max_envelopes: usize,
+        max_bytes: usize,
+    ) -> Result<(Vec<Envelope>, usize, u64)> {
+        // The same selection twice: counted whole (for the progress line), read one page.
+        const LACKING: &str = "FROM envelope e
              LEFT JOIN relay_has r ON r.relay = ?1 AND r.space_id = e.space_id
                   AND r.doc_tag = e.doc_tag AND r.device_tag = e.device_tag
              WHERE e.space_id = ?2 AND e.bytes IS NOT NULL AND e.state != 'rejected'
-               AND e.seq > coalesce(r.seq, 0)
-             ORDER BY e.doc_tag, e.device_tag, e.seq",
+               AND e.seq > coalesce(r.seq, 0)";
+        let space_bytes = space.as_bytes().to_vec();
+        let (total, total_bytes): (i64, i64) = self.conn.query_row(
+            &format!("SELECT count(*), coalesce(sum(length(e.bytes)), 0) {LACKING}"),
+            params![relay, space_bytes],
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        let rows = stmt.query_map(params![relay, space.as_bytes().to_vec()], |row| {
-            row.get::<_, Vec<u8>>(0)
-        })?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT e.bytes {LACKING} ORDER BY e.doc_tag, e.device_tag, e.seq"
+        ))?;
+        let rows = stmt.query_map(params![relay, space_bytes], |row| row.get::<_, Vec<u8>>(0))?;
         let mut out = Vec::new();
         let mut bytes = 0;
         for row in rows {
             let raw = row?;
-            if out.len() >= PUSH_PER_REQUEST
-                || (bytes > 0 && bytes + raw.len() > PUSH_BYTES_PER_REQUEST)
+            if out.len() >= max_envelopes
+                || max_bytes == 0
+                || (bytes > 0 && bytes + raw.len() > max_bytes)
             {
                 break;
             }
@@ -221,7 +312,32 @@ impl Mutua {
                 out.push(env);
             }
         }
-        Ok(out)
+        let left = usize::try_from(total)
+            .unwrap_or(0)
+            .saturating_sub(out.len());
+        let left_bytes = u64::try_from(total_bytes)
+            .unwrap_or(0)
+            .saturating_sub(bytes as u64);
+        Ok((out, left, left_bytes))
+    }
+
+    /// Whether a push to `relay` went out and its answer never came: the relay may hold it.
+    fn push_unconfirmed(&self, relay: &str, space: &SpaceId) -> Result<bool> {
+        Ok(tables::setting(&self.conn, &unconfirmed_key(relay, space))?.is_some())
+    }
+
+    /// Records, before a push leaves, that its answer is awaited (and clears it once it came).
+    pub(crate) fn set_push_unconfirmed(
+        &self,
+        relay: &str,
+        space: &SpaceId,
+        awaited: bool,
+    ) -> Result<()> {
+        tables::set_setting(
+            &self.conn,
+            &unconfirmed_key(relay, space),
+            awaited.then_some("1"),
+        )
     }
 
     pub(crate) fn mark_pushed(
@@ -239,6 +355,53 @@ impl Mutua {
             })
             .collect();
         self.raise_relay_has(relay, space, &entries)
+    }
+
+    /// Raises what this device believes `relay` holds by the envelopes it just sent: per
+    /// (doc, device), only as far as they continue without a gap what it was believed to hold
+    /// (`relay_has` means "1..=seq"; a relay that pruned the start, or got a later envelope by
+    /// another route, may send seqs that do not prove it holds the ones before).
+    fn mark_received(&self, relay: &str, space: &SpaceId, received: &[Envelope]) -> Result<()> {
+        let mut streams: BTreeMap<(DocTag, DeviceTag), Vec<u64>> = BTreeMap::new();
+        for env in received {
+            let h = env.header();
+            streams.entry((h.doc, h.device)).or_default().push(h.seq);
+        }
+        let mut raised = Vec::new();
+        for ((doc, device), mut seqs) in streams {
+            seqs.sort_unstable();
+            let held: u64 = self
+                .conn
+                .query_row(
+                    "SELECT seq FROM relay_has
+                     WHERE relay = ?1 AND space_id = ?2 AND doc_tag = ?3 AND device_tag = ?4",
+                    params![
+                        relay,
+                        space.as_bytes().to_vec(),
+                        doc.as_bytes().to_vec(),
+                        device.as_bytes().to_vec()
+                    ],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .unwrap_or(0);
+            let mut through = held;
+            for seq in seqs {
+                if seq == through + 1 {
+                    through = seq;
+                } else if seq > through + 1 {
+                    break;
+                }
+            }
+            if through > held {
+                raised.push(HaveEntry {
+                    doc,
+                    device,
+                    seq: through,
+                });
+            }
+        }
+        self.raise_relay_has(relay, space, &raised)
     }
 
     fn raise_relay_has(&self, relay: &str, space: &SpaceId, entries: &[HaveEntry]) -> Result<()> {
@@ -301,7 +464,7 @@ impl Mutua {
                 params![relay, space.as_bytes().to_vec()],
             )?;
         }
-        Ok(())
+        self.set_push_unconfirmed(relay, space, false)
     }
 
     /// Warnings and notices, newest first.

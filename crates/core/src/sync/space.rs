@@ -16,15 +16,20 @@ use crate::amjson;
 use crate::error::{Error, Result};
 use crate::ids::DocId;
 use crate::store::Mutua;
+use crate::sync::packing::{self, Unreadable};
 use crate::sync::tables;
 
 /// Roster collections in `group/<id>/meta` that sync relies on.
 pub(crate) const DEVICES: &str = "devices";
 pub(crate) const INVITES: &str = "invites";
 
-/// Most changes and bytes sealed into one envelope.
+/// Most changes sealed into one envelope.
 const MAX_CHANGES_PER_ENVELOPE: usize = 256;
-const MAX_BYTES_PER_ENVELOPE: usize = 1 << 20;
+/// Most bytes of (uncompressed) changes sealed into one envelope, unless one change is bigger
+/// by itself. Small enough that an envelope of a long offline day, packed, crosses a 64 kbit/s
+/// link in a few seconds: an envelope is the smallest unit a sync page can hold, so a bigger one
+/// would be lost whole by a cut.
+const MAX_BYTES_PER_ENVELOPE: usize = 32 << 10;
 
 /// A space as this device holds it.
 #[derive(Clone)]
@@ -436,24 +441,21 @@ impl Mutua {
             };
             let mut seq = next_seq;
             let mut last = through;
-            let mut chunk: Vec<Vec<u8>> = Vec::new();
+            let mut chunk: Vec<Change> = Vec::new();
             let mut bytes = 0;
-            let mut flush = |chunk: &mut Vec<Vec<u8>>, seq: &mut u64| -> Result<()> {
+            let mut flush = |chunk: &mut Vec<Change>, seq: &mut u64| -> Result<()> {
                 if chunk.is_empty() {
                     return Ok(());
                 }
-                let payload = Payload {
-                    doc: name.clone(),
-                    changes: std::mem::take(chunk),
-                    intro: intro.clone(),
-                };
+                let plaintext = packing::pack(&name, chunk, intro.as_ref());
+                chunk.clear();
                 let env = Envelope::seal(
                     space.id,
                     space.doc_tag(&doc),
                     device,
                     *seq,
                     space.epoch,
-                    &mutua_protocol::encode(&payload),
+                    &plaintext,
                     &key,
                     &signer,
                 )
@@ -481,14 +483,17 @@ impl Mutua {
                     // A hole in our own log cannot happen; stop rather than skip a change.
                     break;
                 }
+                let change = Change::from_bytes(change)
+                    .map_err(|e| Error::DatabaseDamaged(format!("a stored change: {e}")))?;
+                let size = change.raw_bytes().len();
                 if !chunk.is_empty()
                     && (chunk.len() >= MAX_CHANGES_PER_ENVELOPE
-                        || bytes + change.len() > MAX_BYTES_PER_ENVELOPE)
+                        || bytes + size > MAX_BYTES_PER_ENVELOPE)
                 {
                     flush(&mut chunk, &mut seq)?;
                     bytes = 0;
                 }
-                bytes += change.len();
+                bytes += size;
                 chunk.push(change);
                 last = change_seq;
             }
@@ -663,8 +668,10 @@ fn judge(
             let Ok(plaintext) = env.decrypt_unverified(key) else {
                 return Verdict::Reject("altered (cannot be decrypted)");
             };
-            let Ok(payload) = mutua_protocol::decode::<Payload>(&plaintext) else {
-                return Verdict::Reject("malformed inside");
+            let payload = match packing::unpack(&plaintext) {
+                Ok(payload) => payload,
+                Err(Unreadable::Newer) => return Verdict::Hold,
+                Err(Unreadable::Malformed) => return Verdict::Reject("malformed inside"),
             };
             let Some(intro) = &payload.intro else {
                 return Verdict::Hold;
@@ -702,8 +709,11 @@ fn judge(
             plaintext
         }
     };
-    let Ok(payload) = mutua_protocol::decode::<Payload>(&plaintext) else {
-        return Verdict::Reject("malformed inside");
+    let payload = match packing::unpack(&plaintext) {
+        Ok(payload) => payload,
+        // Packed by a newer version: kept until an update can read it.
+        Err(Unreadable::Newer) => return Verdict::Hold,
+        Err(Unreadable::Malformed) => return Verdict::Reject("malformed inside"),
     };
     let Ok(doc) = payload.doc.parse::<DocId>() else {
         return Verdict::Reject("for an unknown kind of document");

@@ -130,6 +130,11 @@ impl Transport for FakeRelay {
             }
         }
         let pushed: Vec<_> = req.push.iter().map(key).collect();
+        // Pages of 50 at most, fewer if the device asks (as the real relay does).
+        let page = match req.limit {
+            0 => 50,
+            n => (n as usize).min(50),
+        };
         let mut out = Vec::new();
         let mut position = s.envelopes.len() as u64;
         let mut more = false;
@@ -144,7 +149,7 @@ impl Transport for FakeRelay {
                 }),
             };
             if wanted && !pushed.contains(&key(env)) {
-                if out.len() == 50 {
+                if out.len() == page {
                     more = true;
                     position = pos - 1;
                     break;
