@@ -129,10 +129,10 @@ pub(crate) fn open_space<R: Replica, C: Transport>(
 ) -> Result<()> {
     let chain = replica.with(|m| m.rekey_chain(&plan.space))?;
     let Some(chain) = chain.filter(|c| !c.rekeys.is_empty()) else {
-        return super::driver::open(client, plan, &plan.token, plan.epoch);
+        return Ok(super::driver::open(client, plan, &plan.token, plan.epoch)?);
     };
     let Some(base_token) = chain.token(chain.base) else {
-        return super::driver::open(client, plan, &plan.token, plan.epoch);
+        return Ok(super::driver::open(client, plan, &plan.token, plan.epoch)?);
     };
     match client.open_space(&plan.space, base_token, chain.base) {
         Ok(info) => post_rekeys(client, &plan.space, &chain, info.epoch),
@@ -145,7 +145,7 @@ pub(crate) fn open_space<R: Replica, C: Transport>(
         Err(RelayError::Refused {
             code: ErrorCode::Unauthorized,
             ..
-        }) => super::driver::open(client, plan, &plan.token, plan.epoch),
+        }) => Ok(super::driver::open(client, plan, &plan.token, plan.epoch)?),
         Err(e) => Err(e.into()),
     }
 }
