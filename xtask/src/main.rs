@@ -12,10 +12,12 @@
 //! | `cargo xtask e2e [--keep-open]` | setup, build-ui, the app, then the E2E suite under Xvfb |
 //! | `cargo xtask run [--demo]`   | the desktop app, or the CLI's guided demo                  |
 //! | `cargo xtask bench`          | not yet (exit 2)                                           |
+//! | `cargo xtask soak [...]`     | the kill -9 and cross-route tests, long (release build)    |
 
 mod ctx;
 mod e2e;
 mod setup;
+mod soak;
 mod testing;
 mod ui;
 
@@ -46,6 +48,11 @@ commands:
                        display to open a window on, the terminal tour instead
   run --demo [ARGS...] setup, then the CLI's guided demo (`mutua demo ARGS...`)
   bench                benchmarks (not yet)
+  soak [--kills N] [--schedules N] [--seed N] [--debug]
+                       the durability tests, long: the device killed with SIGKILL N times
+                       (default 210: 150 during local writes, 60 while syncing a backlog,
+                       with relay kills) and N cross-route sync schedules (default 10000),
+                       in a release build; progress, then a summary
   help                 this text
 
 environment:
@@ -128,6 +135,11 @@ fn real_main() -> Result<ExitCode> {
         "bench" => {
             println!("benchmarks arrive with issue 6");
             Ok(ExitCode::from(2))
+        }
+        "soak" => {
+            let options = soak::Options::parse(&rest)?;
+            let ctx = Ctx::new()?;
+            soak::run(&ctx, &options)
         }
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
