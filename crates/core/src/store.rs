@@ -315,6 +315,21 @@ impl Mutua {
     /// Applies changes that came from another replica, in any order and any number of times,
     /// all in one transaction. Returns how many were new here.
     pub fn apply_changes(&mut self, batch: Vec<(DocId, Vec<Change>)>) -> Result<usize> {
+        // One Automerge apply and one projection pass per document, however many entries of
+        // the batch name it: a backlog of a thousand envelopes of one month's thread is one
+        // diff and one snapshot check, not a thousand.
+        let mut merged: Vec<(DocId, Vec<Change>)> = Vec::new();
+        let mut index: std::collections::HashMap<DocId, usize> = std::collections::HashMap::new();
+        for (id, changes) in batch {
+            match index.get(&id) {
+                Some(&i) => merged[i].1.extend(changes),
+                None => {
+                    index.insert(id.clone(), merged.len());
+                    merged.push((id, changes));
+                }
+            }
+        }
+        let batch = merged;
         let Mutua { conn, docs, .. } = self;
         let touched: Vec<DocId> = batch.iter().map(|(id, _)| id.clone()).collect();
         let applied = (|| {
