@@ -342,11 +342,17 @@ fn a_device_killed_while_syncing_a_large_backlog_loses_nothing_and_converges() {
     let mut relay_kills = 0;
     let mut rounds = 0;
     let kinds = [Kind::Journal, Kind::Message];
-    let mut mid_backlog = 0;
+    // Kills that left the device short of the reference's messages, and of those the ones
+    // after which it held part of the new backlog (applied slices are kept: the next run goes
+    // on from there).
+    let (mut mid_backlog, mut partial) = (0, 0);
+    let mut had = 0;
+    // How long a run takes to pull a new backlog, learnt as we go: runs that start with one
+    // are killed within that time, so kills keep landing in the middle of large pulls.
+    let mut pull_ms = 1500;
     for k in 0..kills {
-        // Every other run starts with a new backlog to pull, so that kills keep landing in
-        // the middle of large pulls, not only in the small rounds after them.
-        if k > 0 && k % 2 == 0 {
+        let fresh = k == 0 || k % 2 == 0;
+        if k > 0 && fresh {
             let chunk = (backlog / 3).max(1);
             let posted = written_by_reference.len();
             written_by_reference.extend(post_backlog(&reference, &client, &group, chunk, posted));
@@ -361,7 +367,11 @@ fn a_device_killed_while_syncing_a_large_backlog_loses_nothing_and_converges() {
                 &["--relay", &url],
             ),
         );
-        let delay = rng.delay(Duration::from_millis(4000));
+        let delay = if fresh {
+            Duration::from_millis(rng.below(pull_ms + 200))
+        } else {
+            rng.delay(Duration::from_millis(4000))
+        };
         let mut relay_killed = false;
         if rng.chance(4) {
             // The relay dies too, somewhere in the run, and comes back a moment later.
@@ -404,6 +414,21 @@ fn a_device_killed_while_syncing_a_large_backlog_loses_nothing_and_converges() {
         drop(busy);
         if have < written_by_reference.len() {
             mid_backlog += 1;
+            partial += usize::from(have > had);
+        }
+        had = have;
+        if fresh {
+            // "SYNCED … ms=N": the first round's end, counted from the device's start of sync.
+            let first = lines.iter().find_map(|l| {
+                l.strip_prefix("SYNCED ")?
+                    .split_whitespace()
+                    .find_map(|kv| kv.strip_prefix("ms="))?
+                    .parse::<u64>()
+                    .ok()
+            });
+            if let Some(ms) = first {
+                pull_ms = ms + 100;
+            }
         }
         println!(
             "sync kill {}: after {} ms and {synced} finished rounds{}; the device holds {have} of the reference's {} messages",
@@ -480,7 +505,7 @@ fn a_device_killed_while_syncing_a_large_backlog_loses_nothing_and_converges() {
         "relay database at the end: {problems:?}"
     );
     println!(
-        "SOAK test=sync kills={} mid_backlog={mid_backlog} relay_kills={relay_kills} runs={} writes={} checks={} rounds={rounds} messages={} in_flight={} landed={} secs={:.1} seed={seed}",
+        "SOAK test=sync kills={} mid_backlog={mid_backlog} partial={partial} relay_kills={relay_kills} runs={} writes={} checks={} rounds={rounds} messages={} in_flight={} landed={} secs={:.1} seed={seed}",
         tally.kills,
         tally.runs,
         acked.acknowledged,

@@ -20,7 +20,7 @@
 //! runs 10,000). Failing schedules are shrunk and kept in `routes.proptest-regressions`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -134,16 +134,16 @@ fn schedule() -> impl Strategy<Value = Schedule> {
         })
 }
 
-/// The two relays, shared by every case (each case is a new group: new spaces, new tags).
+/// The two relays of a test, shared by its cases (each case is a new group: new spaces, new
+/// tags). Dropped at the end of the test: the relays stop, then their files go.
 struct Relays {
-    _dir: tempfile::TempDir,
     internet: EmbeddedRelay,
     hub: EmbeddedRelay,
+    _dir: tempfile::TempDir,
 }
 
-fn relays() -> &'static Relays {
-    static RELAYS: OnceLock<Relays> = OnceLock::new();
-    RELAYS.get_or_init(|| {
+impl Relays {
+    fn start() -> Relays {
         // A memory-backed directory where there is one: fsync there is free, and the relays'
         // own durability is the kill tests' business, not this one's.
         let shm = std::path::Path::new("/dev/shm");
@@ -158,11 +158,11 @@ fn relays() -> &'static Relays {
         );
         let hub = EmbeddedRelay::start(&dir.path().join("hub.db"), EmbeddedRelay::test_limits(7));
         Relays {
-            _dir: dir,
             internet,
             hub,
+            _dir: dir,
         }
-    })
+    }
 }
 
 struct Device {
@@ -215,8 +215,7 @@ fn group_fields(name: &str) -> GroupFields {
 }
 
 /// Members, their devices (second devices paired through the internet relay), one group.
-fn set_up(s: &Schedule) -> Result<World, TestCaseError> {
-    let relays = relays();
+fn set_up(s: &Schedule, relays: &Relays) -> Result<World, TestCaseError> {
     let internet = RelayClient::new(relays.internet.url()).expect("client");
     let hub = RelayClient::new(relays.hub.url()).expect("client");
     let primaries: Vec<Mutua> = (0..s.devices.len())
@@ -670,13 +669,13 @@ struct Phases {
 }
 
 /// One schedule, from set-up to the last check.
-fn run_schedule(s: &Schedule, phases: &mut Phases) -> Result<(), TestCaseError> {
+fn run_schedule(s: &Schedule, relays: &Relays, phases: &mut Phases) -> Result<(), TestCaseError> {
     let mut clock = Instant::now();
     let mut lap = |into: &mut f64| {
         *into += clock.elapsed().as_secs_f64();
         clock = Instant::now();
     };
-    let world = set_up(s)?;
+    let world = set_up(s, relays)?;
     lap(&mut phases.set_up);
     let mut model = Model::default();
     for (device, step) in &s.steps {
@@ -706,11 +705,12 @@ fn converge_whatever_the_routes(shard: u32, shards: u32) {
         ..ProptestConfig::default()
     };
     let mut runner = TestRunner::new(config);
+    let relays = Relays::start();
     let done = std::cell::Cell::new(0u32);
     let phases = std::cell::Cell::new(Phases::default());
     let result = runner.run(&schedule(), |s| {
         let mut p = phases.get();
-        let outcome = run_schedule(&s, &mut p);
+        let outcome = run_schedule(&s, &relays, &mut p);
         phases.set(p);
         outcome?;
         done.set(done.get() + 1);
@@ -771,7 +771,7 @@ fn a_message_edited_on_one_device_and_retracted_on_another_stays_retracted() {
         ],
     };
     let mut phases = Phases::default();
-    if let Err(e) = run_schedule(&schedule, &mut phases) {
+    if let Err(e) = run_schedule(&schedule, &Relays::start(), &mut phases) {
         panic!("{e}");
     }
 }
@@ -780,7 +780,8 @@ fn a_message_edited_on_one_device_and_retracted_on_another_stays_retracted() {
 /// after a receiving one sends nothing. (Every received envelope used to go back up once.)
 #[test]
 fn what_a_device_received_from_a_relay_is_not_sent_back() {
-    let client = RelayClient::new(relays().internet.url()).expect("client");
+    let relays = Relays::start();
+    let client = RelayClient::new(relays.internet.url()).expect("client");
     let ana = Mutex::new(Mutua::ephemeral("Ana A.").expect("store"));
     let bea = Mutex::new(Mutua::ephemeral("Bea B.").expect("store"));
     fn with(who: &Mutex<Mutua>) -> std::sync::MutexGuard<'_, Mutua> {
