@@ -4,6 +4,7 @@
 //! and do their work on a blocking thread (see [`crate::state`]). A command takes either
 //! nothing or one argument named `request`, so the UI always calls `invoke(name, { request })`.
 
+pub mod bundle;
 pub mod contacts;
 pub mod devices;
 pub mod files;

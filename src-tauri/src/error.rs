@@ -50,6 +50,10 @@ fn from_core(error: Error) -> ApiError {
         | Error::AlreadyInitialised(_)
         | Error::NotAChangeFile(_)
         | Error::ChangeFileDamaged(_)
+        | Error::NotASyncFile
+        | Error::SyncFileDamaged(_)
+        | Error::SyncFileTooNew { .. }
+        | Error::SyncFileNotForThisDevice
         | Error::InvitationExpired
         | Error::InvitationInvalid(_)
         | Error::NotAllowed(_)

@@ -126,6 +126,10 @@ fn app_builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
             commands::devices::cancel_pairing,
             commands::devices::create_pairing,
             commands::devices::devices,
+            commands::bundle::choose_sync_file_to_save,
+            commands::bundle::choose_sync_file_to_open,
+            commands::bundle::export_sync_file,
+            commands::bundle::import_sync_file,
         ])
 }
 

@@ -61,6 +61,11 @@ impl SyncWorker {
         self.live().revision
     }
 
+    /// Something came in by another route (a sync file): screens fetch their data again.
+    pub fn bump_revision(&self) {
+        self.live().revision += 1;
+    }
+
     /// Stops the current worker (if any); the status goes to `Off`.
     pub fn stop(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);

@@ -2,6 +2,7 @@
 //! `{"request": …}` in, JSON answers (or serialised [`ApiError`]s) out. Each test gets its own
 //! app on its own temporary data directory. One file per topic.
 
+mod bundle;
 mod calendar;
 mod contacts;
 mod files;

@@ -14,8 +14,8 @@ use crate::pages::{
     contacts::ContactsPage, devices::PairingPage, first_run::FirstRunPage,
     group_form::GroupFormPage, groups::GroupPage, groups::GroupsPage, journal::JournalPage,
     messages::MessagesPage, messages::ThreadPage, series_form::SeriesFormPage,
-    settings::SettingsPage, sync::InvitePage, sync::JoinPage, sync::SyncBadge, today::TodayPage,
-    unlock::UnlockPage,
+    settings::SettingsPage, sync::InvitePage, sync::JoinPage, sync::SyncBadge,
+    sync_file::SyncFilePage, today::TodayPage, unlock::UnlockPage,
 };
 
 /// Where the session stands; decides between the first-run, unlock and main screens.
@@ -65,6 +65,8 @@ pub enum Screen {
     ContactEdit(String),
     Journal,
     Settings,
+    /// Settings → Sync → saving and opening sync files.
+    SyncFile,
 }
 
 /// A conversation to show: one that exists (by id), or a member not written to yet.
@@ -105,7 +107,7 @@ impl Screen {
             }
             Screen::Contacts | Screen::ContactNew | Screen::ContactEdit(_) => Section::Contacts,
             Screen::Journal => Section::Journal,
-            Screen::Settings => Section::Settings,
+            Screen::Settings | Screen::SyncFile => Section::Settings,
         }
     }
 }
@@ -500,6 +502,7 @@ fn Shell() -> impl IntoView {
                     Screen::ContactEdit(id) => view! { <ContactEditPage id=Some(id) /> }.into_any(),
                     Screen::Journal => view! { <JournalPage /> }.into_any(),
                     Screen::Settings => view! { <SettingsPage /> }.into_any(),
+                    Screen::SyncFile => view! { <SyncFilePage /> }.into_any(),
                 }}
             </main>
         </div>

@@ -19,6 +19,9 @@ use mutua_api::{
     SearchRequest, SendMessage, Series, SeriesForm, SessionState, SetupRequest, Today,
     UnlockRequest, UpdateContact, UpdateEntry, UpdateGroup, UpdateSeries,
 };
+use mutua_api::{
+    ExportSyncFile, ImportSyncFile, SyncFileOpenOutcome, SyncFileSaveOutcome, SyncFileScope,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -331,6 +334,36 @@ pub async fn sync_settings() -> Result<SyncSettings, ApiError> {
 
 pub async fn set_sync_settings(settings: &SyncSettings) -> Result<SyncSettings, ApiError> {
     call("set_sync_settings", settings).await
+}
+
+// --- sync files ----------------------------------------------------------------------------
+
+/// The native save dialog for a sync file; `None` when the member closed it.
+pub async fn choose_sync_file_to_save() -> Result<Option<String>, ApiError> {
+    call0("choose_sync_file_to_save").await
+}
+
+/// The native open dialog for a sync file; `None` when the member closed it.
+pub async fn choose_sync_file_to_open() -> Result<Option<String>, ApiError> {
+    call0("choose_sync_file_to_open").await
+}
+
+pub async fn export_sync_file(
+    scope: SyncFileScope,
+    path: &str,
+) -> Result<SyncFileSaveOutcome, ApiError> {
+    let request = ExportSyncFile {
+        scope,
+        path: path.to_owned(),
+    };
+    call("export_sync_file", &request).await
+}
+
+pub async fn import_sync_file(path: &str) -> Result<SyncFileOpenOutcome, ApiError> {
+    let request = ImportSyncFile {
+        path: path.to_owned(),
+    };
+    call("import_sync_file", &request).await
 }
 
 pub async fn sync_now() -> Result<(), ApiError> {

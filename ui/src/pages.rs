@@ -14,5 +14,6 @@ pub mod occurrence;
 pub mod series_form;
 pub mod settings;
 pub mod sync;
+pub mod sync_file;
 pub mod today;
 pub mod unlock;

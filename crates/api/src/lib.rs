@@ -4,12 +4,14 @@
 //! Both sides serialise with serde, so a field renamed here is renamed on both ends at once;
 //! the UI never parses ad-hoc JSON or strings from the shell.
 
+mod bundle;
 mod error;
 mod info;
 mod models;
 mod requests;
 mod sync;
 
+pub use bundle::*;
 pub use error::{ApiError, ErrorKind};
 pub use info::AppInfo;
 pub use models::*;

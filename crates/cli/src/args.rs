@@ -73,6 +73,28 @@ pub enum Command {
     /// Your devices: pair another one with a code (or QR code), or list them.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Sync with no internet: save your groups' updates to a file (USB stick, SD card, any
+    /// messenger) and open files others made.
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Save a sync file: end-to-end encrypted, safe to hand over on a stick or in a chat.
+    Export {
+        /// Where to write it (`.mutua-sync` is added when missing).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Only this group (name or id).
+        #[arg(long, conflicts_with = "for_member")]
+        group: Option<String>,
+        /// Only what this member (pseudonym or id) is not known to have yet.
+        #[arg(long = "for", value_name = "MEMBER")]
+        for_member: Option<String>,
+    },
+    /// Open a sync file someone gave you. Safe to repeat; a damaged file changes nothing.
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

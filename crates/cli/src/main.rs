@@ -2,6 +2,7 @@
 //! automation and tests. Errors are one line on stderr and a non-zero exit code.
 
 mod args;
+mod cmd_bundle;
 mod cmd_contacts;
 mod cmd_data;
 mod cmd_devices;
@@ -58,6 +59,7 @@ pub(crate) fn run_with(m: &mut Mutua, dir: &Path, out: Out, command: Command) ->
         Command::Invite(c) => cmd_sync::invite(m, out, c),
         Command::Member(c) => cmd_sync::member(m, out, c),
         Command::Device(c) => cmd_devices::run(m, out, c),
+        Command::Bundle(c) => cmd_bundle::run(m, out, c),
         Command::Status => cmd_data::status(m, dir, out),
         Command::Profile(c) => cmd_data::profile(m, out, c),
         Command::Group(c) => cmd_groups::run(m, out, c),

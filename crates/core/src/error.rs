@@ -62,6 +62,17 @@ pub enum Error {
     NotAChangeFile(String),
     #[error("the change file is damaged: {0}; nothing was imported")]
     ChangeFileDamaged(String),
+    #[error("this is not a Mutua sync file; nothing was changed")]
+    NotASyncFile,
+    #[error("this sync file is damaged ({0}); nothing was changed — copy it again")]
+    SyncFileDamaged(String),
+    #[error(
+        "this sync file was made by a newer version of Mutua (format {found}; this version reads up to {known}); \
+         nothing was changed — update Mutua to open it"
+    )]
+    SyncFileTooNew { found: u16, known: u16 },
+    #[error("this sync file is for groups this device is not in; nothing was changed")]
+    SyncFileNotForThisDevice,
     #[error("the system random number generator failed: {0}")]
     Random(String),
     #[error("Mutua is locked: unlock it first")]

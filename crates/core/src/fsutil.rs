@@ -42,3 +42,50 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     let _ = dir;
     Ok(())
 }
+
+/// Like [`write_atomically`], for files that may be big and land on slow or removable media:
+/// the temporary sibling has a name of its own (`.<name>.<pid>.partial`, never mistaken for the
+/// real file), writing reports `progress(done, total)` in bytes, the folder is synced after the
+/// rename so the new name survives a power cut, and a failure (a full disk, a pulled USB stick)
+/// removes the temporary file and leaves whatever was at `path` untouched.
+pub fn write_whole(
+    path: &Path,
+    bytes: &[u8],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid("choose a file name, not a folder"))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.partial",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| -> Result<()> {
+        let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(path, e))?;
+        let mut done = 0;
+        progress(0, bytes.len());
+        for chunk in bytes.chunks(1 << 20) {
+            file.write_all(chunk).map_err(|e| Error::io(path, e))?;
+            done += chunk.len();
+            progress(done, bytes.len());
+        }
+        file.sync_all().map_err(|e| Error::io(path, e))?;
+        drop(file);
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+        #[cfg(unix)]
+        if let Ok(folder) = std::fs::File::open(&dir) {
+            // Not every file system lets a folder be synced; the file itself already is.
+            let _ = folder.sync_all();
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}

@@ -227,6 +227,7 @@ pub fn SyncSection() -> impl IntoView {
                 </div>
             </form>
             <SyncBadge />
+            <crate::pages::sync_file::SyncFileLink />
             <Show when=move || !events().is_empty()>
                 <h3>{move || ui.t(Key::SyncEvents)}</h3>
                 <ul class="list" data-testid="sync-events">

@@ -182,6 +182,17 @@ impl Mutua {
         space_id: &SpaceId,
         checkpoints: &[Envelope],
     ) -> Result<CheckpointsLoaded> {
+        self.absorb_checkpoints_from(Some(relay), space_id, checkpoints)
+    }
+
+    /// [`Mutua::absorb_checkpoints`] for checkpoints that came from `relay`, or by another
+    /// route (`None`: a sync file), which leaves what this device knows of relays alone.
+    pub(crate) fn absorb_checkpoints_from(
+        &mut self,
+        relay: Option<&str>,
+        space_id: &SpaceId,
+        checkpoints: &[Envelope],
+    ) -> Result<CheckpointsLoaded> {
         let mut out = CheckpointsLoaded::default();
         let Some(space) = space::load_space(&self.conn, space_id)? else {
             return Ok(out);
@@ -215,7 +226,8 @@ impl Mutua {
                     }
                     // The relay has this checkpoint: no need to upload another one soon.
                     let held: u64 = covers.iter().map(|c| c.seq).sum();
-                    tx.execute(
+                    if let Some(relay) = relay {
+                        tx.execute(
                         "INSERT INTO checkpoint_sent (relay, space_id, doc_id, held, held_bytes, size)
                          VALUES (?1, ?2, ?3, ?4, 0, ?5)
                          ON CONFLICT (relay, space_id, doc_id) DO UPDATE SET
@@ -228,6 +240,7 @@ impl Mutua {
                             env.to_bytes().len() as u64
                         ],
                     )?;
+                    }
                     tx.commit()?;
                     out.loaded += 1;
                 }
@@ -370,7 +383,11 @@ impl Mutua {
 
     /// Seals a checkpoint of `doc`, or `None` if the document cannot be summarised now (changes
     /// waiting for their dependencies, or too big).
-    fn make_checkpoint(&mut self, space: &Space, doc: &DocId) -> Result<Option<Envelope>> {
+    pub(crate) fn make_checkpoint(
+        &mut self,
+        space: &Space,
+        doc: &DocId,
+    ) -> Result<Option<Envelope>> {
         let (complete, snapshot) = self.read_doc(doc, |d| {
             let complete = d.get_missing_deps(&[]).is_empty();
             (complete, if complete { d.save() } else { Vec::new() })

@@ -214,6 +214,20 @@ fn settle<R: Replica, C: Transport>(
     space: &SpaceId,
     report: &mut SyncReport,
 ) -> Result<()> {
+    // The relay may lack key changes this device learned by another route (a sync file): it
+    // then knows none of this device's recent tokens. Hand it the logged ones, once per call.
+    let mut relay_caught_up = false;
+    let mut behind = |e: &RelayError| {
+        let unknown_token = matches!(
+            e,
+            RelayError::Refused {
+                code: ErrorCode::Unauthorized | ErrorCode::Conflict,
+                epoch: None,
+                ..
+            }
+        );
+        unknown_token && !std::mem::replace(&mut relay_caught_up, true)
+    };
     // Each pass sends one request; a space with much to send or fetch takes several.
     for _ in 0..10_000 {
         let plan: SpacePlan = replica.with(|m| m.plan_space(client.base(), space))?;
@@ -222,10 +236,20 @@ fn settle<R: Replica, C: Transport>(
                 Error::DatabaseDamaged("the key before a removal is missing".into())
             })?;
             if plan.open {
-                open(client, &plan, old, rekey.epoch - 1)?;
+                match open(client, &plan, old, rekey.epoch - 1) {
+                    Err(e) if behind(&e) => {
+                        post_logged_rekeys(replica, client, space)?;
+                        continue;
+                    }
+                    other => other?,
+                }
             }
             match client.rekey(space, old, rekey) {
                 Ok(_) => {}
+                Err(e) if behind(&e) => {
+                    post_logged_rekeys(replica, client, space)?;
+                    continue;
+                }
                 // The relay is at this epoch already: either this rekey was posted before and
                 // the answer was lost, or another member rotated first (two members saw the
                 // same departure). In the second case ours is dropped and theirs is taken.
@@ -251,10 +275,20 @@ fn settle<R: Replica, C: Transport>(
             continue;
         }
         if plan.open {
-            open(client, &plan, &plan.token, plan.epoch)?;
+            match open(client, &plan, &plan.token, plan.epoch) {
+                Err(e) if behind(&e) => {
+                    post_logged_rekeys(replica, client, space)?;
+                    continue;
+                }
+                other => other?,
+            }
         }
         let response = match client.sync(space, &plan.token, &plan.request) {
             Ok(r) => r,
+            Err(e) if behind(&e) => {
+                post_logged_rekeys(replica, client, space)?;
+                continue;
+            }
             Err(RelayError::Refused {
                 code: ErrorCode::TokenRevoked,
                 ..
@@ -366,15 +400,49 @@ fn open<C: Transport>(
     plan: &SpacePlan,
     token: &mutua_protocol::Token,
     epoch: u32,
-) -> Result<()> {
+) -> std::result::Result<(), RelayError> {
     match client.open_space(&plan.space, token, epoch) {
         Ok(_) => Ok(()),
         Err(RelayError::Refused {
             code: ErrorCode::TokenRevoked,
             ..
         }) => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
+}
+
+/// Posts to `client`'s relay, oldest first, every key change of `space` this device logged
+/// ([`super::key_log`]), each with the token of the epoch before it. The relay takes those that
+/// follow its current epoch and refuses the rest (ones it has, or whose previous token it never
+/// knew), which is harmless; afterwards it knows this device's current token.
+fn post_logged_rekeys<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    space: &SpaceId,
+) -> Result<()> {
+    let log = replica.with(|m| {
+        let mut out = Vec::new();
+        for rekey in crate::sync::key_log::logged_rekeys(&m.conn, space)? {
+            if let Some(token) = m.token_for_epoch(space, rekey.epoch.saturating_sub(1))? {
+                out.push((rekey, token));
+            }
+        }
+        Ok(out)
+    })?;
+    for (rekey, token) in log {
+        match client.rekey(space, &token, &rekey) {
+            Ok(_) => {
+                let pending =
+                    replica.with(|m| crate::sync::members::pending_rekey(&m.conn, space))?;
+                if pending.as_ref() == Some(&rekey) {
+                    replica.with(|m| m.rekey_posted(space))?;
+                }
+            }
+            Err(RelayError::Unreachable(why)) => return Err(Error::RelayUnreachable(why)),
+            Err(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn catch_up_keys<R: Replica, C: Transport>(

@@ -28,6 +28,7 @@ use crate::ids::DocId;
 use crate::lookup;
 use crate::store::Mutua;
 use crate::sync::crypto;
+use crate::sync::key_log;
 use crate::sync::space::{self, DEVICES, RosterDevice};
 use crate::sync::tables;
 
@@ -163,7 +164,7 @@ impl Mutua {
                 query: member.into(),
             })?;
         let space = self.ensure_space(&group.id)?;
-        if pending_rekey(&self.conn, &space.id)?.is_some() {
+        if self.rekey_blocks_rotation(&space.id)? {
             return Err(Error::NotAllowed(
                 "the previous removal has not reached the relay yet: sync first, then remove"
                     .into(),
@@ -199,7 +200,7 @@ impl Mutua {
         };
         let is_group =
             !space.group_id.is_empty() && space.group_id.bytes().all(|b| b.is_ascii_hexdigit());
-        if space.removed || !is_group || pending_rekey(&self.conn, space_id)?.is_some() {
+        if space.removed || !is_group || self.rekey_blocks_rotation(space_id)? {
             return Ok(false);
         }
         if self.group_left_or_removed(&space.group_id)? {
@@ -281,6 +282,7 @@ impl Mutua {
             params![space_id.as_bytes().to_vec(), epoch - 1, epoch],
         )?;
         tables::set_setting(&tx, &format!("rekey:{space_id}"), None)?;
+        key_log::unlog_rekey(&tx, space_id, epoch)?;
         if leaver_got_key {
             tables::set_setting(&tx, &format!("rotate:{space_id}"), Some("1"))?;
         }
@@ -339,8 +341,17 @@ impl Mutua {
             &format!("rekey:{}", space.id),
             Some(&hex::encode(mutua_protocol::encode(&rekey))),
         )?;
+        key_log::log_rekey(&tx, &space.id, &rekey)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Whether a rotation of this device must wait: its previous one has not reached the relay.
+    /// A device with no relay carries its key changes in sync files ([`super::key_log`]), so
+    /// nothing waits for a relay that will never come; should one be set later, the driver
+    /// posts every logged rekey the relay lacks, in order.
+    fn rekey_blocks_rotation(&self, space: &SpaceId) -> Result<bool> {
+        Ok(pending_rekey(&self.conn, space)?.is_some() && self.relay_url()?.is_some())
     }
 
     /// The relay took the pending rekey of `space`.
@@ -444,10 +455,36 @@ impl Mutua {
                 "UPDATE space SET epoch = max(epoch, ?2) WHERE id = ?1",
                 params![space_id.as_bytes().to_vec(), rekey.epoch],
             )?;
+            key_log::log_rekey(&self.conn, space_id, rekey)?;
             epoch = rekey.epoch;
             current = new_key;
         }
         Ok(true)
+    }
+
+    /// The key a rekey hands this device, read without changing anything and without the
+    /// roster check [`Mutua::absorb_rekeys`] makes (a sync file uses it to open what was sealed
+    /// under that key before deciding what to store). `None`: not wrapped for this device, or
+    /// it does not follow `previous`.
+    pub(crate) fn peek_rekey(
+        &self,
+        space: &SpaceId,
+        rekey: &Rekey,
+        previous: &EpochKey,
+    ) -> Option<EpochKey> {
+        let signed = mutua_protocol::decode::<SignedRekey>(&rekey.sealed).ok()?;
+        let body = mutua_protocol::decode::<RekeyBody>(&signed.body).ok()?;
+        if body.epoch != rekey.epoch {
+            return None;
+        }
+        let naming = space::load_space(&self.conn, space).ok()??.naming;
+        let my_tag = naming.device_tag(&self.identity.signing_public());
+        let ctx = context(space, rekey.epoch);
+        let (_, sealed) = body.wrapped.iter().find(|(t, _)| *t == my_tag)?;
+        let key = crypto::open_from(&self.identity.agreement_secret(), &ctx, sealed)?;
+        let key = EpochKey::from_bytes(<[u8; 32]>::try_from(key.as_slice()).ok()?);
+        let before = crypto::open_with(key.as_bytes(), &ctx, &body.previous)?;
+        (before.as_slice() == previous.as_bytes().as_slice()).then_some(key)
     }
 
     /// For tests and diagnostics: whether any key this device holds for `group_id` decrypts

@@ -15,18 +15,26 @@
 //! * [`members`]: removing a member, or a member leaving: a new epoch key for everybody else,
 //!   a new relay token.
 //! * [`checkpoint`]: snapshots of documents, so a new device fetches snapshot + tail.
+//! * [`bundle`]: sync files, the same envelopes carried on a USB stick or through a messenger;
+//!   [`key_log`] keeps the key changes a file must carry.
 //! * [`client`]: the relay over HTTP (reqwest). [`driver`]: rounds, live waiting, backoff.
 
+pub mod bundle;
+mod bundle_file;
+#[cfg(test)]
+mod bundle_tests;
 pub mod checkpoint;
 pub mod client;
 mod crypto;
 mod direct;
 pub mod driver;
 pub mod invite;
+mod key_log;
 pub mod members;
 pub mod pairing;
 pub mod remote;
 mod space;
+pub mod sync_file;
 pub(crate) mod tables;
 #[cfg(test)]
 mod tests;
@@ -38,6 +46,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::store::Mutua;
 
+pub use bundle::{BundleImport, BundleScope, ExportedBundle};
+pub use bundle_file::FORMAT as BUNDLE_FORMAT;
 pub use driver::{Progress, Replica, SyncReport};
 pub use invite::{Invitation, InviteMode, JoinRequest, Joined};
 pub use pairing::{MemberDevice, Pairing, PairingStatus};
