@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use mutua_core::groups::{Admission, GroupFields, GroupKind};
 use mutua_core::journal::EntryFields;
 use mutua_core::messages::NewMessage;
-use mutua_core::sync::InviteMode;
 use mutua_core::sync::client::{RelayClient, Transport};
 use mutua_core::sync::driver::sync_once;
+use mutua_core::sync::{BundleScope, InviteMode};
 use mutua_core::{Mutua, NewProtection, Unlock};
 use mutua_tests::acked::{Acked, Kind};
 use mutua_tests::kill::{CHEAP_KDF, Ended, Rng, Running, relay_database_problems};
@@ -254,11 +254,11 @@ fn texts_by_id(view: &serde_json::Value) -> std::collections::BTreeMap<String, S
         .collect()
 }
 
-/// Posts `count` messages from the reference device, each sealed into its own envelope (one
-/// per message, as if sent over days), then pushes them to the relay in one round.
-fn post_backlog(
+/// Writes `count` messages on the reference device, each sealed into its own envelope (one per
+/// message, as if sent over weeks).
+fn write_backlog(
     reference: &Mutex<Mutua>,
-    client: &RelayClient,
+    relay: &str,
     group: &str,
     count: usize,
     first: usize,
@@ -276,9 +276,21 @@ fn post_backlog(
                 .send_to_group(group, NewMessage::text(format!("r{i} backlog message")))
                 .expect("send");
             ids.push(sent.id);
-            m.plan_space(client.base(), &space).expect("seal");
+            m.plan_space(relay, &space).expect("seal");
         }
     });
+    ids
+}
+
+/// [`write_backlog`], then pushed to the relay in one round.
+fn post_backlog(
+    reference: &Mutex<Mutua>,
+    client: &RelayClient,
+    group: &str,
+    count: usize,
+    first: usize,
+) -> Vec<String> {
+    let ids = write_backlog(reference, client.base(), group, count, first);
     let pushed = sync_once(reference, client, &|_| {}).expect("push the backlog");
     assert!(pushed.sent >= count, "{pushed:?}");
     ids
@@ -513,6 +525,181 @@ fn a_device_killed_while_syncing_a_large_backlog_loses_nothing_and_converges() {
         texts.len(),
         tally.in_flight,
         tally.in_flight_landed,
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// The reference device and a busy device that joined its group in person (keys, no content
+/// yet), in `root`.
+fn joined_pair(root: &Path) -> (Mutex<Mutua>, String, PathBuf, String) {
+    let reference = Mutex::new(Mutua::ephemeral("Rita R.").expect("store"));
+    let group = with(&reference, |m| {
+        m.create_group(GroupFields {
+            name: "Tuesday circle".into(),
+            purpose: None,
+            kind: GroupKind::MutualAid,
+            planned_sessions: None,
+            admission: Admission::Open,
+            language: None,
+            place: None,
+            online_url: None,
+            guidelines: None,
+        })
+        .expect("group")
+        .id
+    });
+    let code = with(&reference, |m| {
+        m.create_invite(&group, InviteMode::InPerson)
+            .expect("invite")
+            .code
+    });
+    let dir = root.join("busy");
+    let mut m = Mutua::init_with_kdf(
+        &dir,
+        "Busy B.",
+        NewProtection::Passphrase(PASSPHRASE),
+        CHEAP_KDF,
+    )
+    .expect("busy device");
+    m.accept_invite(&code).expect("join");
+    let member = m.member_id().to_owned();
+    (reference, group, dir, member)
+}
+
+/// Copies a closed data directory (its files only: Mutua keeps no subfolders).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_device_killed_while_opening_a_sync_file_loses_nothing() {
+    let start = Instant::now();
+    let files = env_count("MUTUA_KILLS_IMPORT", 4);
+    let backlog = env_count("MUTUA_SYNC_BACKLOG", 1200);
+    let seed = Rng::seed_from_env("MUTUA_KILL_SEED");
+    println!(
+        "sync file: {files} devices each killed twice while opening a file of {backlog} envelopes, seed {seed} (MUTUA_KILL_SEED={seed} replays it)"
+    );
+    let mut rng = Rng::new(seed);
+    let root = tempfile::tempdir().expect("tmp");
+    let (reference, group, pristine, busy_member) = joined_pair(root.path());
+    // The reference's messages, one envelope each, in one file (as on a USB stick).
+    let written = write_backlog(&reference, "file", &group, backlog, 0);
+    let file = root.path().join("circle.mutua");
+    let bundle = with(&reference, |m| m.export_bundle(&BundleScope::Everything)).expect("export");
+    assert!(
+        bundle.envelopes >= backlog,
+        "{} envelopes",
+        bundle.envelopes
+    );
+    std::fs::write(&file, &bundle.bytes).expect("write the file");
+    let expected = with(&reference, |m| group_view(m, &group))["message"].clone();
+    let shown = |m: &Mutua| -> usize {
+        let ids: std::collections::BTreeSet<&str> = written.iter().map(String::as_str).collect();
+        let dump = m.projection_dump().expect("dump");
+        dump["message"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|row| row["id"].as_str().is_some_and(|id| ids.contains(id)))
+            .count()
+    };
+    let import = |dir: &Path, seed: u64| {
+        let mut a = args("import", dir, seed, 1, &[]);
+        a.extend(["--file".to_owned(), file.display().to_string()]);
+        Running::spawn(Path::new(BUSY_DEVICE), &a)
+    };
+    let import_ms = |lines: &[String]| {
+        lines.iter().find_map(|l| {
+            l.strip_prefix("IMPORTED ")?
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix("ms="))?
+                .parse::<u64>()
+                .ok()
+        })
+    };
+    // How long opening the file takes, on a copy that is not killed: kills aim inside it.
+    let measure = root.path().join("measure");
+    copy_dir(&pristine, &measure);
+    let lines = import(&measure, rng.next_u64()).finish_within(Duration::from_secs(600));
+    let took = import_ms(&lines).expect("an IMPORTED line");
+
+    let mut tally = Tally::default();
+    let (mut partial, mut before_any) = (0, 0);
+    for f in 0..files {
+        // Each time a device that has never opened the file: every kill lands in a real import.
+        let dir = root.path().join(format!("device-{f}"));
+        copy_dir(&pristine, &dir);
+        let mut acked = Acked::new();
+        for _ in 0..2 {
+            let delay = Duration::from_millis(rng.below(took + 200));
+            let (lines, ended) = import(&dir, rng.next_u64()).kill_after(delay);
+            tally.runs += 1;
+            take_lines(&mut acked, &lines);
+            let busy = check(
+                &dir,
+                &mut acked,
+                &[Kind::Journal, Kind::Message],
+                Some(&busy_member),
+                &mut tally,
+            );
+            let have = shown(&busy);
+            drop(busy);
+            if ended == Ended::Killed {
+                tally.kills += 1;
+                if have == 0 {
+                    before_any += 1;
+                } else if have < written.len() {
+                    partial += 1;
+                }
+            }
+            println!(
+                "sync file, device {}: {} after {} ms; it shows {have} of the file's {} messages",
+                f + 1,
+                if ended == Ended::Killed {
+                    "killed"
+                } else {
+                    "finished"
+                },
+                delay.as_millis(),
+                written.len()
+            );
+        }
+        // Reopened, the file is opened again to the end (opening a file twice is harmless).
+        let lines = import(&dir, rng.next_u64()).finish_within(Duration::from_secs(600));
+        assert!(import_ms(&lines).is_some(), "{lines:?}");
+        tally.runs += 1;
+        let busy = check(
+            &dir,
+            &mut acked,
+            &[Kind::Journal, Kind::Message],
+            Some(&busy_member),
+            &mut tally,
+        );
+        assert_eq!(
+            shown(&busy),
+            written.len(),
+            "the file's messages are not all there"
+        );
+        assert_eq!(busy.held_envelopes().expect("held"), 0);
+        assert_eq!(
+            group_view(&busy, &group)["message"],
+            expected,
+            "the device and the file's maker disagree"
+        );
+    }
+    println!(
+        "SOAK test=import kills={} partial={partial} before_any={before_any} runs={} checks={} messages={} import_ms={took} secs={:.1} seed={seed}",
+        tally.kills,
+        tally.runs,
+        tally.checks,
+        written.len(),
         start.elapsed().as_secs_f64()
     );
 }

@@ -10,11 +10,13 @@
 //! ```text
 //! busy-device local --dir D --passphrase P --seed S --first N [--writes M]
 //! busy-device sync  --dir D --passphrase P --seed S --first N --relay URL [--until-quiet]
+//! busy-device import --dir D --passphrase P --file F
 //! ```
 //!
 //! `local` writes as fast as it can. `sync` alternates one write (a message or a journal entry)
 //! with one sync round through the relay; with `--until-quiet` it writes nothing and syncs until
-//! a round moves nothing, prints `QUIET` and exits.
+//! a round moves nothing, prints `QUIET` and exits. `import` opens one sync file, prints
+//! `IMPORTED …` and exits.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -44,6 +46,7 @@ struct Args {
     writes: Option<u64>,
     relay: Option<String>,
     until_quiet: bool,
+    file: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -60,6 +63,7 @@ fn parse_args() -> Result<Args> {
         writes: None,
         relay: None,
         until_quiet: false,
+        file: None,
     };
     while let Some(flag) = raw.next() {
         let mut value = || raw.next().with_context(|| format!("{flag} needs a value"));
@@ -71,6 +75,7 @@ fn parse_args() -> Result<Args> {
             "--writes" => args.writes = Some(value()?.parse()?),
             "--relay" => args.relay = Some(value()?),
             "--until-quiet" => args.until_quiet = true,
+            "--file" => args.file = Some(PathBuf::from(value()?)),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -102,6 +107,19 @@ fn main() -> Result<()> {
             say("DONE")
         }
         "sync" => sync_loop(device, &args),
+        "import" => {
+            let path = args.file.as_deref().context("import needs --file")?;
+            let bytes = std::fs::read(path)?;
+            let started = std::time::Instant::now();
+            let report = device.mutua.import_bundle(&bytes)?;
+            say(&format!(
+                "IMPORTED new={} applied={} held={} ms={}",
+                report.new,
+                report.applied,
+                report.held,
+                started.elapsed().as_millis()
+            ))
+        }
         other => bail!("unknown mode {other}"),
     }
 }
