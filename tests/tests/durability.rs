@@ -8,9 +8,9 @@
 //! database is sound.
 //!
 //! Delays are seeded; each test prints its seed, and `MUTUA_KILL_SEED=<seed>` replays the same
-//! choices (the moments still depend on the machine's speed). `MUTUA_KILLS_LOCAL` and
-//! `MUTUA_KILLS_SYNC` set the number of kills (`cargo xtask soak` raises them). Each test ends
-//! with a `SOAK …` line that `cargo xtask soak` adds up.
+//! choices (the moments still depend on the machine's speed). `MUTUA_KILLS_LOCAL`,
+//! `MUTUA_KILLS_SYNC` and `MUTUA_KILLS_IMPORT` set the number of kills (`cargo xtask soak` raises
+//! them). Each test ends with a `SOAK …` line that `cargo xtask soak` adds up.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -313,40 +313,7 @@ fn a_device_killed_while_syncing_a_large_backlog_loses_nothing_and_converges() {
     let client = RelayClient::new(&url).expect("client");
 
     // The reference device owns the group; the busy device joins it in person.
-    let reference = Mutex::new(Mutua::ephemeral("Rita R.").expect("store"));
-    let group = with(&reference, |m| {
-        m.create_group(GroupFields {
-            name: "Tuesday circle".into(),
-            purpose: None,
-            kind: GroupKind::MutualAid,
-            planned_sessions: None,
-            admission: Admission::Open,
-            language: None,
-            place: None,
-            online_url: None,
-            guidelines: None,
-        })
-        .expect("group")
-        .id
-    });
-    let code = with(&reference, |m| {
-        m.create_invite(&group, InviteMode::InPerson)
-            .expect("invite")
-            .code
-    });
-    let dir = root.path().join("busy");
-    let busy_member = {
-        let mut m = Mutua::init_with_kdf(
-            &dir,
-            "Busy B.",
-            NewProtection::Passphrase(PASSPHRASE),
-            CHEAP_KDF,
-        )
-        .expect("busy device");
-        m.accept_invite(&code).expect("join");
-        m.member_id().to_owned()
-    };
-
+    let (reference, group, dir, busy_member) = joined_pair(root.path());
     let mut written_by_reference: Vec<String> = Vec::new();
     written_by_reference.extend(post_backlog(&reference, &client, &group, backlog, 0));
     let mut acked = Acked::new();
@@ -580,7 +547,8 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn a_device_killed_while_opening_a_sync_file_loses_nothing() {
     let start = Instant::now();
-    let files = env_count("MUTUA_KILLS_IMPORT", 4);
+    // Two kills per fresh device (fewer when an import beats its kill).
+    let files = env_count("MUTUA_KILLS_IMPORT", 8).div_ceil(2);
     let backlog = env_count("MUTUA_SYNC_BACKLOG", 1200);
     let seed = Rng::seed_from_env("MUTUA_KILL_SEED");
     println!(

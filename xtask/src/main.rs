@@ -50,9 +50,10 @@ commands:
   bench                benchmarks (not yet)
   soak [--kills N] [--schedules N] [--seed N] [--debug]
                        the durability tests, long: the device killed with SIGKILL N times
-                       (default 210: 150 during local writes, 60 while syncing a backlog,
-                       with relay kills) and N cross-route sync schedules (default 10000),
-                       in a release build; progress, then a summary
+                       (default 210: 140 during local writes, 50 while syncing backlogs,
+                       with relay kills, 20 while opening a sync file) and N cross-route
+                       sync schedules (default 10000), in a release build; progress, then
+                       a summary
   help                 this text
 
 environment:

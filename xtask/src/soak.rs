@@ -2,9 +2,9 @@
 //!
 //! The same tests that run briefly inside `cargo test` (`tests/tests/durability.rs`,
 //! `tests/tests/routes.rs`), with the counts raised through their environment variables: by
-//! default 150 kills during local writes and 60 during sync (plus the relay kills that come
-//! with them) and 10,000 cross-route schedules, built in release mode because the schedules
-//! run several times faster there. Their output streams through as they go (progress); the
+//! default 140 kills during local writes, 50 while syncing backlogs (plus the relay kills that
+//! come with them) and 20 while opening a sync file, and 10,000 cross-route schedules, built in
+//! release mode because the schedules run several times faster there. Their output streams through as they go (progress); the
 //! `SOAK …` line each test prints at its end is collected into a summary: kills, writes
 //! verified, schedules, time.
 
@@ -20,6 +20,7 @@ use crate::ctx::{self, Ctx};
 pub struct Options {
     pub local_kills: u64,
     pub sync_kills: u64,
+    pub import_kills: u64,
     pub schedules: u64,
     pub seed: Option<u64>,
     pub release: bool,
@@ -28,8 +29,9 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            local_kills: 150,
-            sync_kills: 60,
+            local_kills: 140,
+            sync_kills: 50,
+            import_kills: 20,
             schedules: 10_000,
             seed: None,
             release: true,
@@ -52,19 +54,24 @@ impl Options {
             };
             match arg.as_str() {
                 "--kills" => {
-                    // Split like the default: most during local writes, the rest during sync.
+                    // Split like the default: two thirds during local writes, a quarter while
+                    // syncing, the rest while opening a sync file.
                     let total = number("--kills")?;
-                    options.sync_kills = (total * 2 / 7).max(1);
-                    options.local_kills = total.saturating_sub(options.sync_kills).max(1);
+                    options.sync_kills = (total / 4).max(1);
+                    options.import_kills = (total / 10).max(2);
+                    options.local_kills = total
+                        .saturating_sub(options.sync_kills + options.import_kills)
+                        .max(1);
                 }
                 "--local-kills" => options.local_kills = number("--local-kills")?,
                 "--sync-kills" => options.sync_kills = number("--sync-kills")?,
+                "--import-kills" => options.import_kills = number("--import-kills")?,
                 "--schedules" => options.schedules = number("--schedules")?,
                 "--seed" => options.seed = Some(number("--seed")?),
                 "--debug" => options.release = false,
                 other => bail!(
                     "soak: unknown argument {other:?} (accepted: --kills N, --local-kills N, \
-                     --sync-kills N, --schedules N, --seed N, --debug)"
+                     --sync-kills N, --import-kills N, --schedules N, --seed N, --debug)"
                 ),
             }
         }
@@ -75,9 +82,10 @@ impl Options {
 pub fn run(ctx: &Ctx, options: &Options) -> Result<ExitCode> {
     let start = Instant::now();
     println!(
-        "soak: {} kills during local writes, {} during sync, {} cross-route schedules ({} build)",
+        "soak: {} kills during local writes, {} during sync, {} while opening a sync file, {} cross-route schedules ({} build)",
         options.local_kills,
         options.sync_kills,
+        options.import_kills,
         options.schedules,
         if options.release { "release" } else { "debug" }
     );
@@ -96,6 +104,7 @@ pub fn run(ctx: &Ctx, options: &Options) -> Result<ExitCode> {
     ])
     .env("MUTUA_KILLS_LOCAL", options.local_kills.to_string())
     .env("MUTUA_KILLS_SYNC", options.sync_kills.to_string())
+    .env("MUTUA_KILLS_IMPORT", options.import_kills.to_string())
     .env("MUTUA_ROUTE_CASES", options.schedules.to_string())
     .stdout(Stdio::piped());
     if let Some(seed) = options.seed {
@@ -125,7 +134,7 @@ pub fn run(ctx: &Ctx, options: &Options) -> Result<ExitCode> {
         .iter()
         .filter_map(|r| r.get("test").map(String::as_str))
         .collect();
-    if status.success() && tests.len() == 3 {
+    if status.success() && tests.len() == 4 {
         println!("soak: OK in {}", ctx::secs(start));
         Ok(ExitCode::SUCCESS)
     } else if status.success() {
@@ -160,9 +169,10 @@ fn totals(results: &[BTreeMap<String, String>], test: &str) -> BTreeMap<String, 
 }
 
 fn summary(results: &[BTreeMap<String, String>], start: Instant) {
-    let (local, sync, routes) = (
+    let (local, sync, import, routes) = (
         totals(results, "local"),
         totals(results, "sync"),
+        totals(results, "import"),
         totals(results, "routes"),
     );
     let n = |t: &BTreeMap<String, f64>, k: &str| t.get(k).copied().unwrap_or(0.0) as u64;
@@ -184,6 +194,12 @@ fn summary(results: &[BTreeMap<String, String>], start: Instant) {
         n(&sync, "messages"),
         secs(&sync)
     );
+    println!(
+        "  sync file     {:>6} kills ({} after part of the file was applied), {:.0} s",
+        n(&import, "kills"),
+        n(&import, "partial"),
+        secs(&import)
+    );
     let schedules = n(&routes, "schedules");
     let per_sec = if secs(&routes) > 0.0 {
         schedules as f64 / secs(&routes)
@@ -196,7 +212,7 @@ fn summary(results: &[BTreeMap<String, String>], start: Instant) {
     );
     println!(
         "  total         {} kills, {} writes verified, {schedules} schedules in {}",
-        n(&local, "kills") + n(&sync, "kills") + n(&sync, "relay_kills"),
+        n(&local, "kills") + n(&sync, "kills") + n(&sync, "relay_kills") + n(&import, "kills"),
         n(&local, "writes") + n(&sync, "writes"),
         ctx::secs(start)
     );
