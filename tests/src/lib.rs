@@ -1,6 +1,9 @@
 //! Helpers shared by the cross-crate tests.
+pub mod acked;
 pub mod day;
+pub mod embedded;
 pub mod hostile;
+pub mod kill;
 pub mod link;
 pub mod postgres;
 pub mod relay;

@@ -12,11 +12,13 @@
 //! | `cargo xtask e2e [--keep-open]` | setup, build-ui, the app, then the E2E suite under Xvfb |
 //! | `cargo xtask run [--demo]`   | the desktop app, or the CLI's guided demo                  |
 //! | `cargo xtask bench [--quick]` | benchmarks vs Automerge's sync → BENCHMARKS.md (+ .json)   |
+//! | `cargo xtask soak [...]`     | the kill -9 and cross-route tests, long (release build)    |
 
 mod bench;
 mod ctx;
 mod e2e;
 mod setup;
+mod soak;
 mod testing;
 mod ui;
 
@@ -51,6 +53,12 @@ commands:
                        member's ten years): writes BENCHMARKS.md and BENCHMARKS.json.
                        --quick: smaller data, under five minutes once built;
                        --no-postgres / --no-node leave those parts out
+  soak [--kills N] [--schedules N] [--seed N] [--debug]
+                       the durability tests, long: the device killed with SIGKILL N times
+                       (default 210: 140 during local writes, 50 while syncing backlogs,
+                       with relay kills, 20 while opening a sync file) and N cross-route
+                       sync schedules (default 10000), in a release build; progress, then
+                       a summary
   help                 this text
 
 environment:
@@ -144,6 +152,11 @@ fn real_main() -> Result<ExitCode> {
             let ctx = Ctx::new()?;
             bench::bench(&ctx, &options)?;
             Ok(ExitCode::SUCCESS)
+        }
+        "soak" => {
+            let options = soak::Options::parse(&rest)?;
+            let ctx = Ctx::new()?;
+            soak::run(&ctx, &options)
         }
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

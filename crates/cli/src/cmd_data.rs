@@ -215,10 +215,7 @@ pub fn projections(m: &mut Mutua, out: Out, command: ProjectionsCommand) -> Resu
             )
         }
         ProjectionsCommand::Verify => {
-            let before = m.projection_dump()?;
-            m.rebuild_projections()?;
-            let after = m.projection_dump()?;
-            let same = before == after;
+            let same = m.verify_projections()?;
             let value = serde_json::json!({ "equal": same });
             out.emit(&value, || {
                 if same {

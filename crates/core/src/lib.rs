@@ -21,6 +21,7 @@ mod fsutil;
 pub mod groups;
 pub mod identity;
 pub mod ids;
+pub mod integrity;
 pub mod journal;
 pub mod lookup;
 pub mod meetings;

@@ -182,7 +182,8 @@ struct MessageRecord {
     author_id: String,
     /// The author's pseudonym when they sent it.
     author_pseudonym: String,
-    /// Empty once retracted.
+    /// Empty once retracted (and never shown once `deleted_at` is set, whatever a concurrent
+    /// edit left here).
     #[serde(default)]
     text: String,
     /// `text` or `check_in`; kept as text so that a kind from a newer version still shows.
@@ -203,8 +204,12 @@ impl MessageRecord {
         let sent_in_month = crate::time::parse_text(&self.sent_at)
             .and_then(|at| Month::of(at).ok())
             .is_some_and(|m| m == month);
+        // A retraction wins over any text: one of the author's devices may have edited the
+        // message while another retracted it, and the merge then holds `deleted_at` beside the
+        // edited text. Such a record is a tombstone like any other (its text is never shown),
+        // not an invalid record to drop: dropping it made the message vanish for everyone.
         let text_ok = if self.deleted_at.is_some() {
-            self.text.is_empty()
+            true
         } else {
             check_text(&self.text).is_ok_and(|t| t == self.text)
         };
@@ -763,6 +768,53 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .expect("rows");
         assert_eq!(stored, [this_month(&conversation)]);
+    }
+
+    #[test]
+    fn a_message_edited_on_one_device_and_retracted_on_another_stays_a_tombstone() {
+        // Two devices of Ana's: `ana` retracts a message while the other (standing in: a
+        // replica that writes Ana's record as her second device would) edits it, both offline.
+        let (mut ana, mut other, group) = two_members();
+        let sent = send(&mut ana, &group, "I relapsed last night");
+        exchange(&ana, &mut other);
+        ana.retract_message(&sent.id).expect("retract");
+        let doc = other.doc_of(&sent.id).expect("doc");
+        let mut record = other
+            .read_doc(&doc, |d| amjson::read_record(d, MESSAGES, &sent.id))
+            .expect("read")
+            .and_then(|v| serde_json::from_value::<MessageRecord>(v).ok())
+            .expect("record");
+        // Edited a few times: the later operations win Automerge's tie-break for `text`, which
+        // is the case that matters (a retraction's empty text overwritten by an edit).
+        for round in 0..3 {
+            record.text = format!("I relapsed, but I'm OK ({round})");
+            record.edited_at = Some(crate::time::now_text());
+            other.write_message(&doc, &record).expect("edit");
+        }
+        exchange(&other, &mut ana);
+        exchange(&ana, &mut other);
+        let merged = ana
+            .read_doc(&doc, |d| amjson::read_record(d, MESSAGES, &sent.id))
+            .expect("read")
+            .expect("record");
+        assert!(!merged["deleted_at"].is_null());
+        assert_ne!(
+            merged["text"], "",
+            "the test needs the edit to win the text field"
+        );
+        for m in [&mut ana, &mut other] {
+            let found = m.find_message(&sent.id).expect("still listed");
+            assert!(found.deleted, "the retraction must win");
+            assert_eq!(found.text, "", "a retracted message shows no text");
+            let thread = m.group_conversation(&group).expect("thread");
+            assert_eq!(
+                m.messages(&thread, None, 10).expect("page").messages.len(),
+                1
+            );
+            let dump = m.projection_dump().expect("dump");
+            m.rebuild_projections().expect("rebuild");
+            assert_eq!(m.projection_dump().expect("dump"), dump);
+        }
     }
 
     #[test]

@@ -21,6 +21,8 @@ use crate::schema;
 use crate::unlock::{DatabaseKey, KdfParams, KeyInfo, Protection, Unlock};
 
 pub const DB_FILE: &str = "mutua.db";
+/// Where [`Mutua::init`] builds a new database before it becomes [`DB_FILE`].
+const NEW_DB_FILE: &str = "mutua.db.new";
 
 /// How a new data directory is protected.
 pub enum NewProtection<'a> {
@@ -115,6 +117,12 @@ impl Mutua {
 
     /// Creates the encrypted database in a new `dir` and lets `make` fill it; on failure no
     /// database is left behind.
+    ///
+    /// The database is built as `mutua.db.new` and renamed to `mutua.db` only once it is
+    /// complete (device keys, pseudonym): a process killed half-way leaves no `mutua.db`, so
+    /// the directory still counts as new and `init` simply runs again. (Built in place, a crash
+    /// between the schema and the device row left a file that `init` refused as existing and
+    /// `open` refused as damaged.)
     fn init_dir(
         dir: &Path,
         protection: NewProtection<'_>,
@@ -132,17 +140,31 @@ impl Mutua {
         // The key info goes first: a crash before the database exists leaves a directory that
         // `init` may simply run again on.
         info.write(dir)?;
-        let path = dir.join(DB_FILE);
+        let staging = dir.join(NEW_DB_FILE);
+        // Whatever an earlier, interrupted set-up left.
+        remove_database_files(&staging)?;
         let made = (|| {
-            let conn = open_connection(Some(&path), &key, true)?;
-            make(conn, Some(dir.to_path_buf()))
+            let conn = open_connection(Some(&staging), &key, true)?;
+            make(conn, Some(dir.to_path_buf()))?.close_whole()?;
+            let path = dir.join(DB_FILE);
+            crate::fsutil::sync_file(&staging)?;
+            std::fs::rename(&staging, &path).map_err(|e| Error::io(&path, e))?;
+            crate::fsutil::sync_dir(dir)?;
+            let conn = open_connection(Some(&path), &key, false)?;
+            Mutua::load(conn, Some(dir.to_path_buf()))
         })();
         if made.is_err() {
-            for leftover in [DB_FILE, "mutua.db-wal", "mutua.db-shm"] {
-                let _ = std::fs::remove_file(dir.join(leftover));
-            }
+            let _ = remove_database_files(&staging);
         }
         made
+    }
+
+    /// Closes the connection leaving one self-contained file (no write-ahead log beside it),
+    /// so the file can be renamed.
+    fn close_whole(self) -> Result<()> {
+        let Mutua { conn, .. } = self;
+        conn.execute_batch("PRAGMA journal_mode = DELETE;")?;
+        conn.close().map_err(|(_, e)| Error::Storage(e))
     }
 
     /// Opens existing data in `dir`.
@@ -176,6 +198,7 @@ impl Mutua {
         if let Some(info) = KeyInfo::read(dir)? {
             info.forget()?;
         }
+        remove_database_files(&dir.join(NEW_DB_FILE))?;
         for file in [
             DB_FILE,
             "mutua.db-wal",
@@ -292,6 +315,21 @@ impl Mutua {
     /// Applies changes that came from another replica, in any order and any number of times,
     /// all in one transaction. Returns how many were new here.
     pub fn apply_changes(&mut self, batch: Vec<(DocId, Vec<Change>)>) -> Result<usize> {
+        // One Automerge apply and one projection pass per document, however many entries of
+        // the batch name it: a backlog of a thousand envelopes of one month's thread is one
+        // diff and one snapshot check, not a thousand.
+        let mut merged: Vec<(DocId, Vec<Change>)> = Vec::new();
+        let mut index: std::collections::HashMap<DocId, usize> = std::collections::HashMap::new();
+        for (id, changes) in batch {
+            match index.get(&id) {
+                Some(&i) => merged[i].1.extend(changes),
+                None => {
+                    index.insert(id.clone(), merged.len());
+                    merged.push((id, changes));
+                }
+            }
+        }
+        let batch = merged;
         let Mutua { conn, docs, .. } = self;
         let touched: Vec<DocId> = batch.iter().map(|(id, _)| id.clone()).collect();
         let applied = (|| {
@@ -368,6 +406,21 @@ fn record(
     }
     docs::maybe_snapshot(tx, id, doc)?;
     Ok(new)
+}
+
+/// Removes a database file and the journal files SQLite may keep beside it.
+fn remove_database_files(path: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&file, e)),
+        }
+    }
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {
@@ -515,6 +568,48 @@ mod tests {
             ),
             Err(Error::AlreadyInitialised(_))
         ));
+    }
+
+    #[test]
+    fn a_set_up_killed_half_way_can_simply_run_again() {
+        let dir = tempfile::tempdir().expect("tmp");
+        // A panic inside `make` stands in for the process dying there: nothing after it runs,
+        // no clean-up either. By then the schema is on disk; the device row is not.
+        let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = Mutua::init_dir(
+                dir.path(),
+                NewProtection::Passphrase("long enough"),
+                cheap(),
+                |conn, _| {
+                    conn.execute_batch("SELECT 1").expect("the schema is there");
+                    panic!("killed during set-up")
+                },
+            );
+        }));
+        assert!(died.is_err());
+        assert!(
+            !Mutua::exists(dir.path()),
+            "a half-made database must not count as the member's data"
+        );
+        assert!(matches!(
+            Mutua::open(dir.path(), Unlock::Passphrase("long enough")),
+            Err(Error::NotInitialised)
+        ));
+        let mut m = Mutua::init_with_kdf(
+            dir.path(),
+            "Ana G.",
+            NewProtection::Passphrase("long enough"),
+            cheap(),
+        )
+        .expect("set-up runs again");
+        m.create_group(circle("Tuesday circle")).expect("group");
+        drop(m);
+        let m = Mutua::open(dir.path(), Unlock::Passphrase("long enough")).expect("open");
+        assert_eq!(m.profile().expect("profile").pseudonym, "Ana G.");
+        assert_eq!(m.groups(false).expect("groups").len(), 1);
+        for leftover in ["mutua.db.new", "mutua.db.new-wal", "mutua.db.new-journal"] {
+            assert!(!dir.path().join(leftover).exists(), "{leftover} was left");
+        }
     }
 
     #[test]

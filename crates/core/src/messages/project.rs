@@ -73,7 +73,11 @@ pub(crate) fn project_record(
                         conversation,
                         m.author_id,
                         m.author_pseudonym,
-                        m.text,
+                        if m.deleted_at.is_some() {
+                            ""
+                        } else {
+                            m.text.as_str()
+                        },
                         kind,
                         sent_at,
                         m.reply_to,

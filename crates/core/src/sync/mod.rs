@@ -96,6 +96,58 @@ impl PageBudget {
     }
 }
 
+/// Records that `relay` holds the envelopes it just sent, so the next round does not push them
+/// back to it (before, every envelope fetched from a relay went back up once: twice the bytes
+/// on the links that can least afford them). Only a run that continues what was already known
+/// counts, so a gap in what the relay holds is never papered over and still gets filled by
+/// whoever has the missing envelopes.
+fn note_received(
+    conn: &rusqlite::Connection,
+    relay: &str,
+    space: &SpaceId,
+    received: &[Envelope],
+) -> Result<()> {
+    let mut streams: std::collections::BTreeMap<(Vec<u8>, Vec<u8>), Vec<u64>> =
+        std::collections::BTreeMap::new();
+    for env in received {
+        let h = env.header();
+        if h.space == *space {
+            streams
+                .entry((h.doc.as_bytes().to_vec(), h.device.as_bytes().to_vec()))
+                .or_default()
+                .push(h.seq);
+        }
+    }
+    let mut held = conn.prepare_cached(
+        "SELECT seq FROM relay_has
+         WHERE relay = ?1 AND space_id = ?2 AND doc_tag = ?3 AND device_tag = ?4",
+    )?;
+    let mut raise = conn.prepare_cached(
+        "INSERT INTO relay_has (relay, space_id, doc_tag, device_tag, seq) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (relay, space_id, doc_tag, device_tag) DO UPDATE SET seq = max(seq, excluded.seq)",
+    )?;
+    let space = space.as_bytes().to_vec();
+    for ((doc, device), mut seqs) in streams {
+        seqs.sort_unstable();
+        let known: u64 = held
+            .query_row(params![relay, space, doc, device], |row| row.get(0))
+            .optional()?
+            .unwrap_or(0);
+        let mut through = known;
+        for seq in seqs {
+            if seq == through + 1 {
+                through = seq;
+            } else if seq > through + 1 {
+                break;
+            }
+        }
+        if through > known {
+            raise.execute(params![relay, space, doc, device, through])?;
+        }
+    }
+    Ok(())
+}
+
 /// What one group space needs from the relay in the next request.
 #[derive(Debug, Clone)]
 pub struct SpacePlan {
@@ -246,6 +298,7 @@ impl Mutua {
         {
             let tx = self.conn.transaction()?;
             space::store_incoming(&tx, &plan.space, &response.envelopes)?;
+            note_received(&tx, &plan.relay, &plan.space, &response.envelopes)?;
             tx.commit()?;
         }
         self.mark_pushed(&plan.relay, &plan.space, &pushed)?;

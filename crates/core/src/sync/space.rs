@@ -369,6 +369,9 @@ pub(crate) fn store_incoming(
     Ok(new)
 }
 
+/// Held envelopes opened and applied per transaction (see [`Mutua::open_held`]).
+pub(crate) const OPEN_PER_COMMIT: usize = 200;
+
 /// What one pass over the held envelopes did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Opened {
@@ -532,62 +535,73 @@ impl Mutua {
             }
             let (devices, invites) = self.space_roster(space)?;
             let mut progress = false;
-            let mut batch: Vec<(DocId, Vec<Change>)> = Vec::new();
-            let mut decided: Vec<Decision> = Vec::new();
-            let mut warnings = Vec::new();
-            for (doc_tag, device_tag, seq, bytes) in &held {
-                let verdict = match Envelope::from_bytes(bytes) {
-                    Err(_) => Verdict::Reject("malformed"),
-                    Ok(env) => judge(space, &env, &devices, &invites),
-                };
-                match verdict {
-                    Verdict::Apply { doc, changes } => {
-                        total.changes += changes.len();
-                        decided.push((
-                            doc_tag.clone(),
-                            device_tag.clone(),
-                            *seq,
-                            "applied",
-                            Some(doc.to_string()),
-                        ));
-                        batch.push((doc, changes));
-                        progress = true;
+            // Committed a slice at a time, so that a device interrupted again and again (a
+            // phone that only gets seconds in the background, a process killed) still gets
+            // further with a large backlog each time instead of starting over.
+            for slice in held.chunks(OPEN_PER_COMMIT) {
+                let mut batch: Vec<(DocId, Vec<Change>)> = Vec::new();
+                let mut decided: Vec<Decision> = Vec::new();
+                let mut warnings = Vec::new();
+                for (doc_tag, device_tag, seq, bytes) in slice {
+                    let verdict = match Envelope::from_bytes(bytes) {
+                        Err(_) => Verdict::Reject("malformed"),
+                        Ok(env) => judge(space, &env, &devices, &invites),
+                    };
+                    match verdict {
+                        Verdict::Apply { doc, changes } => {
+                            total.changes += changes.len();
+                            decided.push((
+                                doc_tag.clone(),
+                                device_tag.clone(),
+                                *seq,
+                                "applied",
+                                Some(doc.to_string()),
+                            ));
+                            batch.push((doc, changes));
+                            progress = true;
+                        }
+                        Verdict::Reject(why) => {
+                            warnings.push(why);
+                            decided.push((
+                                doc_tag.clone(),
+                                device_tag.clone(),
+                                *seq,
+                                "rejected",
+                                None,
+                            ));
+                            progress = true;
+                        }
+                        Verdict::Hold => {}
                     }
-                    Verdict::Reject(why) => {
-                        warnings.push(why);
-                        decided.push((doc_tag.clone(), device_tag.clone(), *seq, "rejected", None));
-                        progress = true;
+                }
+                // Changes first, then the envelopes' state: if the process dies in between,
+                // the envelopes are opened again next time and re-applying changes is harmless.
+                if !batch.is_empty() {
+                    self.apply_changes(batch)?;
+                }
+                let tx = self.conn.transaction()?;
+                for (doc_tag, device_tag, seq, state, doc) in &decided {
+                    let bytes_kept = *state == "applied";
+                    tx.execute(
+                        "UPDATE envelope SET state = ?5, doc_id = ?6, bytes = CASE WHEN ?7 THEN bytes ELSE NULL END
+                         WHERE space_id = ?1 AND doc_tag = ?2 AND device_tag = ?3 AND seq = ?4",
+                        params![space_id_bytes(&space.id), doc_tag, device_tag, seq, state, doc, bytes_kept],
+                    )?;
+                    match *state {
+                        "applied" => total.applied += 1,
+                        _ => total.rejected += 1,
                     }
-                    Verdict::Hold => {}
                 }
-            }
-            // Changes first, then the envelopes' state: if the process dies in between, the
-            // envelopes are opened again next time and re-applying changes is harmless.
-            if !batch.is_empty() {
-                self.apply_changes(batch)?;
-            }
-            let tx = self.conn.transaction()?;
-            for (doc_tag, device_tag, seq, state, doc) in &decided {
-                let bytes_kept = *state == "applied";
-                tx.execute(
-                    "UPDATE envelope SET state = ?5, doc_id = ?6, bytes = CASE WHEN ?7 THEN bytes ELSE NULL END
-                     WHERE space_id = ?1 AND doc_tag = ?2 AND device_tag = ?3 AND seq = ?4",
-                    params![space_id_bytes(&space.id), doc_tag, device_tag, seq, state, doc, bytes_kept],
-                )?;
-                match *state {
-                    "applied" => total.applied += 1,
-                    _ => total.rejected += 1,
+                for why in warnings {
+                    tables::event(
+                        &tx,
+                        Some(&space.group_id),
+                        "rejected_envelope",
+                        &format!("an envelope was {why} and was not applied"),
+                    )?;
                 }
+                tx.commit()?;
             }
-            for why in warnings {
-                tables::event(
-                    &tx,
-                    Some(&space.group_id),
-                    "rejected_envelope",
-                    &format!("an envelope was {why} and was not applied"),
-                )?;
-            }
-            tx.commit()?;
             if !progress {
                 total.still_held = held.len();
                 return Ok(total);

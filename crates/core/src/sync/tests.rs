@@ -944,3 +944,78 @@ fn a_member_who_leaves_reads_nothing_sent_afterwards() {
         }
     }
 }
+
+#[test]
+fn a_large_backlog_interrupted_while_applying_keeps_what_it_applied() {
+    let relay = FakeRelay::default();
+    let (a, b, g) = pair_in_person(&relay, GroupKind::MutualAid);
+    let conversation = crate::messages::Conversation::Group(g.clone());
+    let space = with(&a, |m| m.space_of_conversation(&conversation))
+        .expect("space")
+        .expect("synced");
+    // 450 messages, each sealed into its own envelope (as if sent over weeks).
+    let backlog = 450;
+    with(&a, |m| {
+        for i in 0..backlog {
+            m.send_to_group(&g, crate::messages::NewMessage::text(format!("m{i}")))
+                .expect("send");
+            m.plan_space(relay.base(), &space).expect("seal");
+        }
+    });
+    let envelopes: Vec<Envelope> = with(&a, |m| m.envelopes_of_group(&g))
+        .expect("envelopes")
+        .iter()
+        .map(|bytes| Envelope::from_bytes(bytes).expect("envelope"))
+        .collect();
+    let count = |who: &Mutex<Mutua>| {
+        with(who, |m| {
+            m.conn
+                .query_row(
+                    "SELECT count(*) FROM message WHERE conversation = ?1",
+                    [conversation.to_string()],
+                    |r| r.get::<_, i64>(0),
+                )
+                .expect("count") as usize
+        })
+    };
+    // Bea receives them all in one answer; the disk fills up after a little more than one
+    // slice has been applied (a stand-in for the process dying there).
+    let plan = with(&b, |m| m.plan_space(relay.base(), &space)).expect("plan");
+    let response = SyncResponse {
+        stored: 0,
+        envelopes,
+        more: false,
+        position: 1,
+        vector: None,
+    };
+    with(&b, |m| {
+        let stored: i64 = m
+            .conn
+            .query_row("SELECT count(*) FROM change", [], |r| r.get(0))
+            .expect("count");
+        m.conn
+            .execute_batch(&format!(
+                "CREATE TEMP TRIGGER full BEFORE INSERT ON change
+                 WHEN (SELECT count(*) FROM change) >= {}
+                 BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+                stored + 250
+            ))
+            .expect("trigger");
+    });
+    assert!(with(&b, |m| m.absorb_space(&plan, &response)).is_err());
+    assert_eq!(
+        count(&b),
+        super::space::OPEN_PER_COMMIT,
+        "the slices applied before the failure are kept"
+    );
+    assert_eq!(
+        with(&b, |m| m.held_envelopes()).expect("held"),
+        backlog - super::space::OPEN_PER_COMMIT
+    );
+    // Room again: the next round opens the rest.
+    with(&b, |m| m.conn.execute_batch("DROP TRIGGER full;")).expect("drop");
+    sync(&relay, &b);
+    assert_eq!(count(&b), backlog);
+    assert_eq!(with(&b, |m| m.held_envelopes()).expect("held"), 0);
+    assert!(with(&b, |m| m.verify_projections()).expect("verify"));
+}
