@@ -7,6 +7,7 @@ mod calendar;
 mod contacts;
 mod files;
 mod groups;
+mod hub;
 mod journal;
 mod messages;
 mod session;

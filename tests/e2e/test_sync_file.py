@@ -13,15 +13,15 @@ opening picks the newest sync file there). Everything else is the real window, c
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.common.by import By
 
-from conftest import App, TauriDriver, app_binary, member_env
+from conftest import App
+from members import (create_group_and_invite, first_run, join_with_code, members_running, message_texts,
+                     send)
+from members import open_group_thread as open_thread
 
-PASSPHRASE = "quiet river 2026"
 ANA = "Ana Lucía"
 CARMEN = "Carmen Ruiz"
 GROUP = "Saturday Walkers"
@@ -38,64 +38,17 @@ def stick(run_dir) -> Path:
     return folder
 
 
-def _member(run_dir: Path, shots: Path, name: str, stick: Path):
-    root = run_dir / f"file-{name}"
-    root.mkdir(exist_ok=True)
-    env = member_env(root)
-    env["MUTUA_E2E_STICK"] = str(stick)
-    driver = TauriDriver(app_binary(), env, root / "tauri-driver.log")
-    driver.start()
-    folder = shots / f"file-{name}"
-    folder.mkdir(parents=True, exist_ok=True)
-    return driver, App(driver, folder)
-
-
 @pytest.fixture(scope="module")
 def members(run_dir, shots, stick):
-    started: list[tuple[TauriDriver, App]] = []
-    try:
-        for name in ("ana", "carmen"):
-            started.append(_member(run_dir, shots, name, stick))
-        yield started[0][1], started[1][1]
-    finally:
-        for driver, app in started:
-            with contextlib.suppress(Exception):
-                if app.driver is not None:
-                    app.check_errors("the sync-file test")
-            app.quit()
-            driver.stop()
-
-
-def first_run(app: App, pseudonym: str) -> None:
-    app.launch()
-    app.find("setup-form", timeout=30)
-    app.set_value("setup-language", "en")
-    app.fill("setup-pseudonym", pseudonym)
-    if app.present("setup-protection-keychain"):
-        app.choose("setup-protection-passphrase")
-    app.fill("setup-passphrase", PASSPHRASE)
-    app.fill("setup-passphrase-again", PASSPHRASE)
-    app.set_value("setup-time-zone", "Europe/Madrid")
-    app.click("setup-submit")
-    app.find("nav", timeout=60)
+    env = {"MUTUA_E2E_STICK": str(stick)}
+    with members_running(run_dir, shots, ("file-ana", "file-carmen"), "the sync-file test", env) as apps:
+        yield apps
 
 
 def open_sync_file_page(app: App) -> None:
     app.nav("settings")
     app.click("settings-sync-file")
     app.wait_heading("Sync file")
-
-
-def open_group_thread(app: App) -> None:
-    app.nav("messages")
-    app.wait_heading("Messages")
-    item = app.by_attr("conversation-item", "title", GROUP)
-    app.click(item.find_element(By.CSS_SELECTOR, App.css("conversation-open")))
-    app.wait(lambda d: app.text_of("thread-title") == GROUP, "the group's thread")
-
-
-def message_texts(app: App) -> list[str]:
-    return [m.text for m in app.find_all("message-text")]
 
 
 def sync_files(stick: Path) -> list[Path]:
@@ -107,33 +60,15 @@ def test_two_members_pass_a_group_message_by_sync_file(members, stick):
 
     with ana.step("Ana: first run, a group, an in-person invitation (no relay anywhere)"):
         first_run(ana, ANA)
-        ana.nav("groups")
-        ana.click("groups-new")
-        ana.wait_heading("New group")
-        ana.fill("group-name", GROUP)
-        ana.choose("group-kind-mutual-aid")
-        ana.choose("group-admission-open")
-        ana.click("group-submit")
-        ana.wait(lambda d: ana.text_of("group-title") == GROUP, "the new group's page")
-        ana.click("group-invite")
-        ana.click("invite-create")
-        ana.wait_status("Invitation ready.")
-        code = ana.find("invite-code").get_property("value")
-        assert code.startswith("mutua-invite:"), code[:40]
+        code = create_group_and_invite(ana, GROUP)
 
     with carmen.step("Carmen: joins with the code; the group's details are not here yet"):
         first_run(carmen, CARMEN)
-        carmen.nav("groups")
-        carmen.click("groups-join")
-        carmen.set_value("join-code", code)
-        carmen.click("join-submit")
-        carmen.wait_status("You joined")
+        join_with_code(carmen, code)
 
     with ana.step("Ana: writes to the group, then saves a sync file of everything"):
-        open_group_thread(ana)
-        ana.fill("composer-text", FIRST)
-        ana.click("composer-send")
-        ana.wait_status("Message sent.")
+        open_thread(ana, GROUP)
+        send(ana, FIRST)
         open_sync_file_page(ana)
         ana.choose("sync-file-scope-everything")
         ana.click("sync-file-save")
@@ -166,13 +101,11 @@ def test_two_members_pass_a_group_message_by_sync_file(members, stick):
         assert opened.startswith("Opened: "), opened
         assert "new updates" in opened and "1 group updated" in opened, opened
         carmen.shot("sync-file-opened")
-        open_group_thread(carmen)
+        open_thread(carmen, GROUP)
         carmen.wait(lambda d: FIRST in message_texts(carmen), "Ana's message in Carmen's thread")
 
     with carmen.step("Carmen answers with a file only for Ana"):
-        carmen.fill("composer-text", ANSWER)
-        carmen.click("composer-send")
-        carmen.wait_status("Message sent.")
+        send(carmen, ANSWER)
         for old in sync_files(stick):
             old.unlink()
         open_sync_file_page(carmen)
@@ -194,7 +127,7 @@ def test_two_members_pass_a_group_message_by_sync_file(members, stick):
         open_sync_file_page(ana)
         ana.click("sync-file-open")
         ana.wait(lambda d: ana.present("sync-file-opened"), "the opened summary", timeout=60)
-        open_group_thread(ana)
+        open_thread(ana, GROUP)
         ana.wait(lambda d: ANSWER in message_texts(ana), "Carmen's answer in Ana's thread")
         mine = {m.get_attribute("data-mine") for m in ana.find_all("message-item")}
         assert mine == {"true", "false"}, mine

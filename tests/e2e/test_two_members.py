@@ -15,14 +15,14 @@ import contextlib
 import os
 import signal
 import subprocess
-from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from conftest import App, TauriDriver, app_binary, log, member_env
+from conftest import App, log
+from members import first_run, members_running, message_texts, send
+from members import open_group_thread as open_thread
 
-PASSPHRASE = "quiet river 2026"
 # Long enough that finding them by chance in ciphertext is out of the question.
 ANA = "Ana Lucía"
 BEN = "Benedict R."
@@ -67,61 +67,14 @@ def relay(run_dir):
         log_file.close()
 
 
-def _member(run_dir: Path, shots: Path, name: str):
-    root = run_dir / name
-    root.mkdir(exist_ok=True)
-    env = member_env(root)
-    driver = TauriDriver(app_binary(), env, root / "tauri-driver.log")
-    driver.start()
-    folder = shots / name
-    folder.mkdir(parents=True, exist_ok=True)
-    return driver, App(driver, folder)
-
-
 @pytest.fixture(scope="module")
 def members(run_dir, shots):
-    started: list[tuple[TauriDriver, App]] = []
-    try:
-        for name in ("ana", "ben"):
-            started.append(_member(run_dir, shots, name))
-        yield started[0][1], started[1][1]
-    finally:
-        for driver, app in started:
-            with contextlib.suppress(Exception):
-                if app.driver is not None:
-                    app.check_errors("the two-member test")
-            app.quit()
-            driver.stop()
-
-
-def first_run(app: App, pseudonym: str) -> None:
-    app.launch()
-    app.find("setup-form", timeout=30)
-    app.set_value("setup-language", "en")
-    app.fill("setup-pseudonym", pseudonym)
-    if app.present("setup-protection-keychain"):
-        app.choose("setup-protection-passphrase")
-    app.fill("setup-passphrase", PASSPHRASE)
-    app.fill("setup-passphrase-again", PASSPHRASE)
-    app.set_value("setup-time-zone", "Europe/Madrid")
-    app.click("setup-submit")
-    app.find("nav", timeout=60)
+    with members_running(run_dir, shots, ("ana", "ben"), "the two-member test") as apps:
+        yield apps
 
 
 def sync_state(app: App) -> str:
     return app.find("sync-status").get_attribute("data-state") or ""
-
-
-def open_group_thread(app: App) -> None:
-    app.nav("messages")
-    app.wait_heading("Messages")
-    item = app.by_attr("conversation-item", "title", GROUP, timeout=SYNC_WAIT)
-    app.click(item.find_element(By.CSS_SELECTOR, App.css("conversation-open")))
-    app.wait(lambda d: app.text_of("thread-title") == GROUP, "the group's thread")
-
-
-def message_texts(app: App) -> list[str]:
-    return [m.text for m in app.find_all("message-text")]
 
 
 def test_two_members_exchange_a_group_message_through_a_relay(members, relay):
@@ -192,10 +145,8 @@ def test_two_members_exchange_a_group_message_through_a_relay(members, relay):
             "Ben on the group's member list",
             timeout=SYNC_WAIT,
         )
-        open_group_thread(ana)
-        ana.fill("composer-text", FIRST)
-        ana.click("composer-send")
-        ana.wait_status("Message sent.")
+        open_thread(ana, GROUP, timeout=SYNC_WAIT)
+        send(ana, FIRST)
 
     with ben.step("Ben: the message arrives, unread, without him doing anything"):
         ben.nav("messages")
@@ -203,14 +154,12 @@ def test_two_members_exchange_a_group_message_through_a_relay(members, relay):
         ben.wait(lambda d: FIRST[:30] in ben.by_attr("conversation-item", "title", GROUP).text,
                  "Ana's message in Ben's inbox", timeout=SYNC_WAIT)
         assert item.get_attribute("data-unread") != "0", "it is unread"
-        open_group_thread(ben)
+        open_thread(ben, GROUP, timeout=SYNC_WAIT)
         ben.wait(lambda d: FIRST in message_texts(ben), "Ana's message in the thread")
         ben.shot("thread")
 
     with ben.step("Ben answers; Ana reads it"):
-        ben.fill("composer-text", ANSWER)
-        ben.click("composer-send")
-        ben.wait_status("Message sent.")
+        send(ben, ANSWER)
         ana.wait(lambda d: ANSWER in message_texts(ana), "Ben's answer in Ana's thread", timeout=SYNC_WAIT)
         mine = {m.get_attribute("data-mine") for m in ana.find_all("message-item")}
         assert mine == {"true", "false"}, mine

@@ -49,8 +49,10 @@ fn a_day_of_group_activity_crosses_a_poor_link_that_keeps_dropping() {
     bounded(|| day_over_poor_link(true));
 }
 
+/// A measurement (the same day over the same link without cuts), compiled only on request:
+/// `cargo test -p mutua-tests --features measure --test poor_link -- --nocapture`.
+#[cfg(feature = "measure")]
 #[test]
-#[ignore = "measurement only: the same day over the same link without cuts (run with --ignored)"]
 fn a_day_of_group_activity_crosses_a_poor_link_without_cuts() {
     bounded(|| day_over_poor_link(false));
 }

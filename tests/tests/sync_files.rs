@@ -380,9 +380,10 @@ fn the_size_of_one_days_sync_file() {
 /// A month of a busy group written on one device that makes a file every day (so a day's
 /// messages share envelopes), then everything in one file: the basis for the yearly estimate in
 /// the README (a year is twelve such months in twelve month documents). Slow in a debug build,
-/// so only on request: `cargo test -p mutua-tests --test sync_files -- --ignored --nocapture`.
+/// so compiled only on request:
+/// `cargo test -p mutua-tests --features measure --test sync_files -- --nocapture`.
+#[cfg(feature = "measure")]
 #[test]
-#[ignore = "a measurement for the documentation, about a minute"]
 fn the_size_of_a_months_sync_file() {
     let ana = member("Ana G.");
     let g = with(&ana, |m| m.create_group(circle()).expect("group").id);

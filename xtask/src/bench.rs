@@ -4,10 +4,9 @@
 //! `mutua-bench run`, which writes `BENCHMARKS.md` and `BENCHMARKS.json` at the repository
 //! root. Caches (generated datasets, the baseline's npm packages) live in `<target>/bench`.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::ctx::{self, Ctx, output_ok, secs, which};
 use crate::{setup, ui};
@@ -53,11 +52,7 @@ pub fn bench(ctx: &Ctx, options: &Options) -> Result<()> {
         "The desktop app does not build in release; fix the errors above",
     )?;
 
-    let metadata = ctx.metadata()?;
-    let target = PathBuf::from(
-        ctx::json_string_field(&metadata, "target_directory")
-            .context("`cargo metadata` printed no target_directory")?,
-    );
+    let target = ctx.target_dir()?;
     let release = target.join("release");
     let mut run = ctx.cmd(release.join("mutua-bench"));
     run.arg("run")

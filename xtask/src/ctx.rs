@@ -131,6 +131,16 @@ impl Ctx {
     }
 
     /// `cargo metadata --format-version 1 --no-deps`, as text.
+    /// The target directory as `cargo metadata` reports it, so `CARGO_TARGET_DIR`,
+    /// `build.target-dir` and the CI default are all honoured.
+    pub fn target_dir(&self) -> Result<PathBuf> {
+        let metadata = self.metadata()?;
+        Ok(PathBuf::from(
+            json_string_field(&metadata, "target_directory")
+                .context("`cargo metadata` printed no target_directory")?,
+        ))
+    }
+
     pub fn metadata(&self) -> Result<String> {
         let mut cmd = self.cargo();
         cmd.args(["metadata", "--format-version", "1", "--no-deps"])

@@ -139,7 +139,7 @@ pub fn run(ctx: &Ctx, options: &Options) -> Result<()> {
         build.arg("--locked");
     }
     ctx::run(&mut build, "The app does not compile; fix the errors above")?;
-    let target = target_dir(ctx)?;
+    let target = ctx.target_dir()?;
     let app = target.join("debug").join(APP_BIN);
     if !ctx::is_executable(&app) {
         bail!("{} was not produced by the build above", app.display());
@@ -310,14 +310,6 @@ pub fn run(ctx: &Ctx, options: &Options) -> Result<()> {
         shots.display()
     );
     Ok(())
-}
-
-fn target_dir(ctx: &Ctx) -> Result<PathBuf> {
-    let metadata = ctx.metadata()?;
-    Ok(PathBuf::from(
-        ctx::json_string_field(&metadata, "target_directory")
-            .context("`cargo metadata` printed no target_directory")?,
-    ))
 }
 
 fn timeout_from_env() -> Result<Duration> {

@@ -92,7 +92,14 @@ pub fn run(ctx: &Ctx, options: &Options) -> Result<ExitCode> {
     // The sync test runs the relay as a process; built here, its build does not count in the
     // test's own time.
     let mut relay = ctx.cargo();
-    relay.args(["build", "--locked", "-p", "mutua-relay", "--bin", "mutua-relay"]);
+    relay.args([
+        "build",
+        "--locked",
+        "-p",
+        "mutua-relay",
+        "--bin",
+        "mutua-relay",
+    ]);
     if options.release {
         relay.arg("--release");
     }

@@ -170,6 +170,14 @@ pub fn test(ctx: &Ctx) -> ExitCode {
                 println!("  (no {}: MUTUA_PYTHON left unset)", python.display());
             }
         }
+        if std::env::var_os("MUTUA_RELAY_BIN").is_none() {
+            // The relay binary this very `cargo test` builds (it is built before any test
+            // runs): without it, the first relay test builds the relay again with the relay's
+            // own feature set, minutes on two cores.
+            let relay = ctx.target_dir()?.join("debug").join("mutua-relay");
+            println!("  MUTUA_RELAY_BIN={}", relay.display());
+            cmd.env("MUTUA_RELAY_BIN", relay);
+        }
         if std::env::var_os("PROPTEST_CASES").is_none() {
             cmd.env("PROPTEST_CASES", "1000");
             println!("  PROPTEST_CASES=1000");

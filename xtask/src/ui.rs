@@ -24,16 +24,11 @@ pub fn build_ui(ctx: &Ctx, tools: &Tools, release: bool) -> Result<()> {
     println!("building the UI ({UI_PACKAGE}, {profile})");
     let start = Instant::now();
 
-    // The target directory as `cargo metadata` reports it, so `CARGO_TARGET_DIR`,
-    // `build.target-dir` and the CI default are all honoured.
     let metadata = ctx.metadata()?;
     if !metadata.contains(&format!("\"name\":\"{UI_PACKAGE}\"")) {
         bail!("the workspace has no `{UI_PACKAGE}` package (expected in ui/Cargo.toml)");
     }
-    let target_dir = PathBuf::from(
-        ctx::json_string_field(&metadata, "target_directory")
-            .context("`cargo metadata` printed no target_directory")?,
-    );
+    let target_dir = ctx.target_dir()?;
     let static_dir = ctx.root.join("ui/static");
     if !static_dir.is_dir() {
         bail!(

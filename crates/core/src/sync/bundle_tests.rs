@@ -343,7 +343,7 @@ fn a_file_reveals_no_names_messages_keys_or_journal() {
         for env in envelopes {
             let key = &s.keys[&env.header().epoch];
             let plain = env.decrypt_unverified(key).expect("opens");
-            let payload: Payload = mutua_protocol::decode(&plain).expect("payload");
+            let payload = crate::sync::packing::unpack(&plain).expect("payload");
             docs.push(payload.doc);
         }
     }
