@@ -600,25 +600,36 @@ class App:
         self.wait(lambda d: inp.is_selected() != before, f"{testid} to toggle")
 
     def fill(self, testid: str, text: str, within: WebElement | None = None) -> WebElement:
-        """Types into a text field (emptied first, with the keyboard so the UI sees it)."""
-        el = self.find(testid, within)
-        self._scroll_to(el)
-        if el.get_attribute("value"):
-            # Select all and delete, with keys, so the UI sees input events (clear() does not).
-            el.send_keys(Keys.CONTROL, "a", Keys.NULL)
-            el.send_keys(Keys.DELETE)
-        # WebKitWebDriver drops "\n" from typed text: press Enter for each line break instead.
-        lines = text.split("\n")
-        for index, line in enumerate(lines):
-            if index:
-                el.send_keys(Keys.ENTER)
-            if line:
-                el.send_keys(line)
-        self.wait(
-            lambda d: el.get_property("value") == text,
-            lambda: f"{testid} to hold {text!r} (it holds {el.get_property('value')!r})",
-        )
-        return el
+        """Types into a text field (emptied first, with the keyboard so the UI sees it).
+
+        Under load, a page that is still settling can re-render the field while keys arrive and
+        lose some of them: then the field is found again and typed once more."""
+        for attempt in (1, 2):
+            el = self.find(testid, within)
+            self._scroll_to(el)
+            if el.get_attribute("value"):
+                # Select all and delete, with keys, so the UI sees input events (clear() does not).
+                el.send_keys(Keys.CONTROL, "a", Keys.NULL)
+                el.send_keys(Keys.DELETE)
+            # WebKitWebDriver drops "\n" from typed text: press Enter for each line break instead.
+            lines = text.split("\n")
+            for index, line in enumerate(lines):
+                if index:
+                    el.send_keys(Keys.ENTER)
+                if line:
+                    el.send_keys(line)
+            holds = lambda: self.find(testid, within).get_property("value")  # noqa: E731
+            if attempt == 1:
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline:
+                    with contextlib.suppress(WebDriverException):
+                        if holds() == text:
+                            return el
+                    time.sleep(POLL)
+                log(f"  {testid} lost keys while typing {text!r}: typing again")
+                continue
+            self.wait(lambda d: holds() == text, lambda: f"{testid} to hold {text!r} (it holds {holds()!r})")
+        return self.find(testid, within)
 
     def set_value(self, testid: str, value: str, within: WebElement | None = None) -> WebElement:
         """Sets a date, time or select field as its picker would (value + input + change

@@ -4,11 +4,12 @@
 //! device), all in one group. Then the devices edit offline for long stretches — group
 //! messages with replies, edits, retractions and reactions, one-to-one messages, meetings and
 //! cancellations, the group's name, contacts, journal entries — and now and then sync by one of
-//! the routes a group has: the **internet relay**, the **meeting's hub** (a second, separate
-//! relay that only the members at the meeting use and whose host device also syncs with the
-//! internet relay: store-and-forward), or a **sync file** one device makes of everything it
-//! syncs and another opens. Both relays are real `mutua_relay::Relay`s served on 127.0.0.1
-//! inside this process and reached over HTTP by the real client.
+//! the routes a group has: the **internet relay**, the **meeting's hub** (the real
+//! `mutua_hub::Hub` that `mutua hub serve` and the app's "Host sync for this meeting" run, which
+//! only the members at the meeting use and whose host device also syncs with the internet
+//! relay: store-and-forward), or a **sync file** one device makes of everything it syncs and
+//! another opens. Both are served on 127.0.0.1 inside this process and reached over HTTP by the
+//! real clients (`RelayClient`, `HubLink`).
 //!
 //! At the end everybody syncs until a round moves nothing. Then: every device shows the same
 //! group (roster, meetings, thread, reactions); each member's devices agree on the member's
@@ -34,7 +35,9 @@ use mutua_core::meetings::SeriesFields;
 use mutua_core::messages::NewMessage;
 use mutua_core::sync::client::RelayClient;
 use mutua_core::sync::driver::sync_once;
+use mutua_core::sync::hub::{HubAddress, HubLink};
 use mutua_core::sync::{BundleScope, InviteMode, PairingStatus, SyncReport};
+use mutua_hub::{Hub, HubConfig};
 use mutua_tests::embedded::EmbeddedRelay;
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestRunner};
@@ -143,7 +146,7 @@ fn schedule() -> impl Strategy<Value = Schedule> {
 /// tags). Dropped at the end of the test: the relays stop, then their files go.
 struct Relays {
     internet: EmbeddedRelay,
-    hub: EmbeddedRelay,
+    hub: Hub,
     _dir: tempfile::TempDir,
 }
 
@@ -161,7 +164,10 @@ impl Relays {
             &dir.path().join("internet.db"),
             EmbeddedRelay::test_limits(25),
         );
-        let hub = EmbeddedRelay::start(&dir.path().join("hub.db"), EmbeddedRelay::test_limits(7));
+        let mut config = HubConfig::new(dir.path().join("host"));
+        config.listen = Some("127.0.0.1:0".parse().expect("address"));
+        config.announce = false;
+        let hub = Hub::start(config).expect("the meeting's hub");
         Relays {
             internet,
             hub,
@@ -181,7 +187,7 @@ struct World {
     members: Vec<String>,
     group: String,
     internet: RelayClient,
-    hub: RelayClient,
+    hub: HubLink,
 }
 
 impl World {
@@ -213,13 +219,13 @@ impl World {
 
     /// One round with a relay (the internet relay or the hub).
     fn sync(&self, device: usize, route: Route) -> Result<SyncReport, TestCaseError> {
-        let client = match route {
-            Route::Relay => &self.internet,
-            Route::Hub => &self.hub,
+        let replica = &self.devices[device].replica;
+        let report = match route {
+            Route::Relay => sync_once(replica, &self.internet, &|_| {}),
+            Route::Hub => sync_once(replica, &self.hub, &|_| {}),
             Route::File { .. } => return Err(TestCaseError::fail("a file is not a relay")),
-        };
-        let report = sync_once(&self.devices[device].replica, client, &|_| {})
-            .map_err(|e| TestCaseError::fail(format!("device {device} via {route:?}: {e}")))?;
+        }
+        .map_err(|e| TestCaseError::fail(format!("device {device} via {route:?}: {e}")))?;
         prop_assert!(
             report.errors.is_empty(),
             "device {device} via {route:?}: {report:?}"
@@ -246,7 +252,8 @@ fn group_fields(name: &str) -> GroupFields {
 /// Members, their devices (second devices paired through the internet relay), one group.
 fn set_up(s: &Schedule, relays: &Relays) -> Result<World, TestCaseError> {
     let internet = RelayClient::new(relays.internet.url()).expect("client");
-    let hub = RelayClient::new(relays.hub.url()).expect("client");
+    let hub = HubLink::connect(&HubAddress::parse(&relays.hub.local_url()).expect("address"))
+        .expect("the hub answers");
     let primaries: Vec<Mutua> = (0..s.devices.len())
         .map(|i| {
             let m = Mutua::ephemeral(PSEUDONYMS[i]).expect("store");

@@ -68,7 +68,7 @@ impl MdnsOptions {
 
 /// The addresses people in the room can reach: the host's IPv4 addresses on interfaces that
 /// are up, loopback left out (and link-local ones after the others). `only` restricts them to
-/// the named interfaces.
+/// the named interfaces, loopback included when it is named.
 pub(crate) fn lan_addresses(only: Option<&[String]>) -> Vec<IpAddr> {
     let Ok(interfaces) = if_addrs::get_if_addrs() else {
         return Vec::new();
@@ -76,7 +76,8 @@ pub(crate) fn lan_addresses(only: Option<&[String]>) -> Vec<IpAddr> {
     let mut out: Vec<(bool, IpAddr)> = interfaces
         .into_iter()
         .filter(|i| only.is_none_or(|names| names.contains(&i.name)))
-        .filter(|i| i.ip().is_ipv4() && !i.is_loopback())
+        // Loopback only when named (`MUTUA_HUB_INTERFACES=lo`: tests on one machine).
+        .filter(|i| i.ip().is_ipv4() && (only.is_some() || !i.is_loopback()))
         // Some drivers report `Unknown`; only a link known to be down is left out.
         .filter(|i| !matches!(i.oper_status, IfOperStatus::Down | IfOperStatus::NotPresent))
         .map(|i| (i.is_link_local(), i.ip()))

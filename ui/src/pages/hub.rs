@@ -176,9 +176,12 @@ pub fn HubPage() -> impl IntoView {
                     status.set(Some(s));
                 }
                 Err(failure) => {
+                    let explained = ui.explain(&failure);
+                    // The status line said "Reaching the hub…": it says what happened instead.
+                    ui.say(explained.clone());
                     let mut found = FormErrors::default();
                     found.place(
-                        ui.explain(&failure),
+                        explained,
                         &[("hub-address", &["hub address", "port", "address"])],
                     );
                     join_errors.set(found);

@@ -74,6 +74,9 @@ impl HubAddress {
         if host.contains('/') || host.contains('?') {
             return bad("a hub address has no path");
         }
+        if host.chars().any(char::is_whitespace) {
+            return bad("it has spaces");
+        }
         // `[v6]:port`, `[v6]`, `v4:port`, `name:port`, `v4`, `name`.
         let has_port = match host.rfind(']') {
             Some(end) => host[end..].contains(':'),
@@ -327,6 +330,14 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+        // What was typed, not what it became.
+        let err = HubAddress::parse("the village hall")
+            .expect_err("spaces")
+            .to_string();
+        assert!(
+            err.starts_with("\"the village hall\" is not a hub address: it has spaces"),
+            "{err}"
+        );
     }
 
     #[test]
