@@ -1,6 +1,7 @@
 //! Helpers shared by the cross-crate tests.
 pub mod acked;
 pub mod day;
+pub mod devices;
 pub mod embedded;
 pub mod hostile;
 pub mod kill;

@@ -28,7 +28,7 @@
 //! bound to prove that a resumed transfer did not start over.
 
 use std::collections::VecDeque;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -176,13 +176,14 @@ impl Shared {
 
     /// Drops every connection now.
     fn cut(&self) {
+        // Counted first: the ends see the cut the moment the sockets shut.
+        self.cuts_done.fetch_add(1, Ordering::SeqCst);
+        self.reply_cut_armed.store(false, Ordering::SeqCst);
         let live = std::mem::take(&mut *self.live.lock().expect("live"));
         for (_, a, b) in &live {
             let _ = a.shutdown(Shutdown::Both);
             let _ = b.shutdown(Shutdown::Both);
         }
-        self.reply_cut_armed.store(false, Ordering::SeqCst);
-        self.cuts_done.fetch_add(1, Ordering::SeqCst);
     }
 
     /// How many of `len` bytes going `way` may be delivered before a planned cut, if one is
@@ -475,10 +476,15 @@ fn deliver(way: Way, mut to: TcpStream, flight: &Flight, shared: &Shared, id: u6
         let allowed = shared.cut_within(way, bytes.len());
         let len = allowed.unwrap_or(bytes.len()).min(bytes.len());
         if len > 0 {
-            match to.write_all(&bytes[..len]) {
-                Ok(()) => shared.delivered(way, len),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return,
+            // Counted (and a reply cut it reaches armed) before the bytes leave: the receiver
+            // may read the counters, or answer, the moment they arrive.
+            shared.delivered(way, len);
+            if to.write_all(&bytes[..len]).is_err() {
+                shared
+                    .lane(way)
+                    .delivered
+                    .fetch_sub(len as u64, Ordering::SeqCst);
+                return;
             }
         }
         if allowed.is_some() {

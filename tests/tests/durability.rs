@@ -24,6 +24,7 @@ use mutua_core::sync::driver::sync_once;
 use mutua_core::sync::{BundleScope, InviteMode};
 use mutua_core::{Mutua, NewProtection, Unlock};
 use mutua_tests::acked::{Acked, Kind};
+use mutua_tests::devices::with;
 use mutua_tests::kill::{CHEAP_KDF, Ended, Rng, Running, relay_database_problems};
 use mutua_tests::relay::{RelayProcess, RelayStorage};
 
@@ -195,10 +196,6 @@ fn acknowledged_local_writes_survive_kill_9() {
         tally.in_flight_landed,
         start.elapsed().as_secs_f64()
     );
-}
-
-fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
-    f(&mut who.lock().expect("lock"))
 }
 
 /// Syncs `who` until a round moves nothing.

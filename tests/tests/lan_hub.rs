@@ -22,6 +22,7 @@ use mutua_core::sync::hub::{HubAddress, HubLink, hub_key};
 use mutua_core::sync::{InviteMode, SyncReport};
 use mutua_core::{KdfParams, Mutua, NewProtection};
 use mutua_hub::{AnnounceState, Hub, HubConfig, MdnsOptions};
+use mutua_tests::devices::{say, with};
 use mutua_tests::relay::{RelayProcess, RelayStorage};
 
 /// A member's device with its own data folder (cheap Argon2 costs: this is a test).
@@ -41,10 +42,6 @@ fn device(root: &Path, name: &str) -> Mutex<Mutua> {
         )
         .expect("init"),
     )
-}
-
-fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
-    f(&mut who.lock().expect("lock"))
 }
 
 fn round<C: Transport>(client: &C, who: &Mutex<Mutua>) -> SyncReport {
@@ -92,13 +89,6 @@ fn invite_in_person(host: &Mutex<Mutua>, group: &str, who: &Mutex<Mutua>) {
     })
     .code;
     with(who, |m| m.accept_invite(&code).expect("accept"));
-}
-
-fn say(who: &Mutex<Mutua>, group: &str, text: &str) {
-    with(who, |m| {
-        m.send_to_group(group, NewMessage::text(text))
-            .expect("send")
-    });
 }
 
 /// What every member's device must agree on: the group, its roster, its meetings, and its

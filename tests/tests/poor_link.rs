@@ -28,6 +28,7 @@ use mutua_core::sync::client::RelayClient;
 use mutua_core::sync::driver::{Progress, sync_once, watch};
 use mutua_core::{Error, Mutua};
 use mutua_tests::day;
+use mutua_tests::devices::{member, shared, sync, with};
 use mutua_tests::link::{LinkConfig, PoorLink, Way};
 use mutua_tests::relay::{RelayProcess, RelayStorage};
 
@@ -75,32 +76,6 @@ fn bounded(scenario: fn()) {
             panic!("the poor-link scenario did not finish within {HUNG:?}")
         }
     }
-}
-
-fn member(name: &str) -> Mutex<Mutua> {
-    Mutex::new(Mutua::ephemeral(name).expect("store"))
-}
-
-fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
-    f(&mut who.lock().expect("lock"))
-}
-
-/// One round that must succeed (links without trouble).
-fn sync(client: &RelayClient, who: &Mutex<Mutua>) {
-    let report = sync_once(who, client, &|_| {}).expect("sync");
-    assert!(report.errors.is_empty(), "{report:?}");
-    assert_eq!(report.rejected, 0, "{report:?}");
-}
-
-/// The shared tables of one replica: what must be equal on every member's device.
-fn shared(who: &Mutex<Mutua>) -> serde_json::Value {
-    let dump = with(who, |m| m.projection_dump().expect("dump"));
-    serde_json::json!({
-        "groups": dump["groups"],
-        "group_member": dump["group_member"],
-        "meeting_series": dump["meeting_series"],
-        "message": dump["message"],
-    })
 }
 
 /// Asserts two replicas show the same shared data; on failure names the first difference
@@ -282,7 +257,9 @@ fn day_over_poor_link(cuts: bool) {
 
     // Day 1: written through the relay; the field phone fetches it over the poor link.
     let writing = Instant::now();
-    day::write_day(&[&a, &b, &c], &g, 1, &mut |who| sync(&direct, who));
+    day::write_day(&[&a, &b, &c], &g, 1, &mut |who| {
+        sync(&direct, who);
+    });
     eprintln!("day 1 written in {:.1} s", writing.elapsed().as_secs_f64());
     for who in [&a, &b, &c, &e] {
         sync(&direct, who);
@@ -361,7 +338,9 @@ fn day_over_poor_link(cuts: bool) {
     for who in [&a, &b, &c, &d] {
         sync(&hub, who);
     }
-    day::write_day(&[&a, &b, &c], &g, 2, &mut |who| sync(&hub, who));
+    day::write_day(&[&a, &b, &c], &g, 2, &mut |who| {
+        sync(&hub, who);
+    });
     for who in [&a, &b, &c, &d] {
         sync(&hub, who);
     }

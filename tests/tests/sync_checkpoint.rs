@@ -5,47 +5,15 @@
 use std::sync::Mutex;
 
 use mutua_core::Mutua;
-use mutua_core::groups::{Admission, GroupFields, GroupKind};
-use mutua_core::messages::NewMessage;
+use mutua_core::sync::InviteMode;
 use mutua_core::sync::checkpoint::CHECKPOINT_EVERY;
 use mutua_core::sync::client::RelayClient;
 use mutua_core::sync::driver::sync_once;
-use mutua_core::sync::{InviteMode, SyncReport};
+use mutua_tests::devices::{member, open_group, say, shared, sync, with};
 use mutua_tests::postgres::TempPostgres;
 use mutua_tests::relay::{RelayProcess, RelayStorage};
 
 const MESSAGES: usize = 1000;
-
-fn member(name: &str) -> Mutex<Mutua> {
-    Mutex::new(Mutua::ephemeral(name).expect("store"))
-}
-
-fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
-    f(&mut who.lock().expect("lock"))
-}
-
-fn sync(client: &RelayClient, who: &Mutex<Mutua>) -> SyncReport {
-    let report = sync_once(who, client, &|_| {}).expect("sync");
-    assert!(report.errors.is_empty(), "{report:?}");
-    assert_eq!(report.rejected, 0, "{report:?}");
-    report
-}
-
-fn shared(who: &Mutex<Mutua>) -> serde_json::Value {
-    let dump = with(who, |m| m.projection_dump().expect("dump"));
-    serde_json::json!({
-        "groups": dump["groups"],
-        "group_member": dump["group_member"],
-        "message": dump["message"],
-    })
-}
-
-fn say(who: &Mutex<Mutua>, group: &str, text: &str) {
-    with(who, |m| {
-        m.send_to_group(group, NewMessage::text(text))
-            .expect("send")
-    });
-}
 
 fn join(client: &RelayClient, inviter: &Mutex<Mutua>, group: &str, name: &str) -> Mutex<Mutua> {
     let who = member(name);
@@ -64,19 +32,9 @@ fn scenario(storage: RelayStorage, db_file: Option<std::path::PathBuf>) {
     let client = RelayClient::new(&relay.url()).expect("client");
     let a = member("Ana QXA.");
     let g = with(&a, |m| {
-        m.create_group(GroupFields {
-            name: "Sunflower circle QX".into(),
-            purpose: None,
-            kind: GroupKind::MutualAid,
-            planned_sessions: None,
-            admission: Admission::Open,
-            language: None,
-            place: None,
-            online_url: None,
-            guidelines: None,
-        })
-        .expect("group")
-        .id
+        m.create_group(open_group("Sunflower circle QX"))
+            .expect("group")
+            .id
     });
     sync(&client, &a);
     let b = join(&client, &a, &g, "Bea QXB.");

@@ -11,26 +11,11 @@ use mutua_core::groups::{Admission, GroupFields, GroupKind};
 use mutua_core::journal::EntryFields;
 use mutua_core::messages::NewMessage;
 use mutua_core::sync::client::RelayClient;
-use mutua_core::sync::driver::sync_once;
-use mutua_core::sync::{InviteMode, PairingStatus, SyncReport};
+use mutua_core::sync::{InviteMode, PairingStatus};
 use mutua_core::{KdfParams, Mutua, NewProtection};
+use mutua_tests::devices::{member, sync, with};
 use mutua_tests::postgres::TempPostgres;
 use mutua_tests::relay::{RelayProcess, RelayStorage};
-
-fn member(name: &str) -> Mutex<Mutua> {
-    Mutex::new(Mutua::ephemeral(name).expect("store"))
-}
-
-fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
-    f(&mut who.lock().expect("lock"))
-}
-
-fn sync(client: &RelayClient, who: &Mutex<Mutua>) -> SyncReport {
-    let report = sync_once(who, client, &|_| {}).expect("sync");
-    assert!(report.errors.is_empty(), "{report:?}");
-    assert_eq!(report.rejected, 0, "{report:?}");
-    report
-}
 
 fn count(dump: &serde_json::Value, table: &str) -> usize {
     dump[table].as_array().map(Vec::len).unwrap_or(0)

@@ -7,27 +7,12 @@ use std::sync::Mutex;
 
 use mutua_core::Mutua;
 use mutua_core::groups::{Admission, GroupFields, GroupKind};
-use mutua_core::messages::NewMessage;
 use mutua_core::sync::InviteMode;
 use mutua_core::sync::client::RelayClient;
 use mutua_core::sync::driver::sync_once;
+use mutua_tests::devices::{member, say, shared, sync, with};
 use mutua_tests::hostile::{Behaviour, Hostile};
 use mutua_tests::relay::{RelayProcess, RelayStorage};
-
-fn member(name: &str) -> Mutex<Mutua> {
-    Mutex::new(Mutua::ephemeral(name).expect("store"))
-}
-
-fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
-    f(&mut who.lock().expect("lock"))
-}
-
-/// A round that must succeed.
-fn sync(client: &RelayClient, who: &Mutex<Mutua>) {
-    let report = sync_once(who, client, &|_| {}).expect("sync");
-    assert!(report.errors.is_empty(), "{report:?}");
-    assert_eq!(report.rejected, 0, "{report:?}");
-}
 
 /// A round that must fail: the error (or the groups' errors) in words.
 fn failed_round(client: &RelayClient, who: &Mutex<Mutua>) -> String {
@@ -40,26 +25,8 @@ fn failed_round(client: &RelayClient, who: &Mutex<Mutua>) -> String {
     }
 }
 
-/// Everything the member can see of their groups: must not change when a round fails.
-fn shared(who: &Mutex<Mutua>) -> serde_json::Value {
-    let dump = with(who, |m| m.projection_dump().expect("dump"));
-    serde_json::json!({
-        "groups": dump["groups"],
-        "group_member": dump["group_member"],
-        "meeting_series": dump["meeting_series"],
-        "message": dump["message"],
-    })
-}
-
 fn messages(view: &serde_json::Value) -> usize {
     view["message"].as_array().map(Vec::len).unwrap_or(0)
-}
-
-fn say(who: &Mutex<Mutua>, group: &str, text: &str) {
-    with(who, |m| {
-        m.send_to_group(group, NewMessage::text(text))
-            .expect("send")
-    });
 }
 
 /// Words that do not compress much, so a few hundred messages weigh what real ones do.

@@ -3,52 +3,16 @@
 //! up, a relay killed mid-sync loses nothing, a removed member reads nothing new, and the relay
 //! holds no plaintext. Two relay processes on one PostgreSQL wake each other's long-polls.
 
-use std::sync::Mutex;
-
-use mutua_core::Mutua;
 use mutua_core::groups::{Admission, GroupFields, GroupKind};
-use mutua_core::messages::NewMessage;
+use mutua_core::sync::InviteMode;
 use mutua_core::sync::client::RelayClient;
 use mutua_core::sync::driver::sync_once;
-use mutua_core::sync::{InviteMode, SyncReport};
+use mutua_tests::devices::{member, open_group, say, shared, sync, with};
 use mutua_tests::postgres::TempPostgres;
 use mutua_tests::relay::{RelayProcess, RelayStorage};
 
-fn member(name: &str) -> Mutex<Mutua> {
-    Mutex::new(Mutua::ephemeral(name).expect("store"))
-}
-
-fn with<T>(who: &Mutex<Mutua>, f: impl FnOnce(&mut Mutua) -> T) -> T {
-    f(&mut who.lock().expect("lock"))
-}
-
-fn sync(client: &RelayClient, who: &Mutex<Mutua>) -> SyncReport {
-    let report = sync_once(who, client, &|_| {}).expect("sync");
-    assert!(report.errors.is_empty(), "{report:?}");
-    assert_eq!(report.rejected, 0, "{report:?}");
-    report
-}
-
-/// The shared tables of one replica: what must be equal on every member's device.
-fn shared(who: &Mutex<Mutua>) -> serde_json::Value {
-    let dump = with(who, |m| m.projection_dump().expect("dump"));
-    serde_json::json!({
-        "groups": dump["groups"],
-        "group_member": dump["group_member"],
-        "meeting_series": dump["meeting_series"],
-        "message": dump["message"],
-    })
-}
-
 fn count(view: &serde_json::Value, table: &str) -> usize {
     view[table].as_array().map(Vec::len).unwrap_or(0)
-}
-
-fn say(who: &Mutex<Mutua>, group: &str, text: &str) {
-    with(who, |m| {
-        m.send_to_group(group, NewMessage::text(text))
-            .expect("send")
-    });
 }
 
 fn scenario(storage: RelayStorage, db_file: Option<std::path::PathBuf>) {
@@ -208,19 +172,9 @@ fn two_relays_on_one_postgres_deliver_live_to_each_other() {
     let two = RelayClient::new(&relay2.url()).expect("client");
     let (a, b) = (member("Ana QXA."), member("Bea QXB."));
     let g = with(&a, |m| {
-        m.create_group(GroupFields {
-            name: "Sunflower circle QX".into(),
-            purpose: None,
-            kind: GroupKind::MutualAid,
-            planned_sessions: None,
-            admission: Admission::Open,
-            language: None,
-            place: None,
-            online_url: None,
-            guidelines: None,
-        })
-        .expect("group")
-        .id
+        m.create_group(open_group("Sunflower circle QX"))
+            .expect("group")
+            .id
     });
     let code = with(&a, |m| {
         m.create_invite(&g, InviteMode::InPerson).expect("invite")
