@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use mutua_core::groups::{Admission, GroupFields, GroupKind};
 use mutua_core::journal::EntryFields;
 use mutua_core::messages::NewMessage;
 use mutua_core::sync::client::{RelayClient, Transport};
@@ -24,6 +23,7 @@ use mutua_core::sync::driver::sync_once;
 use mutua_core::sync::{BundleScope, InviteMode};
 use mutua_core::{Mutua, NewProtection, Unlock};
 use mutua_tests::acked::{Acked, Kind};
+use mutua_tests::devices::open_group;
 use mutua_tests::devices::with;
 use mutua_tests::kill::{CHEAP_KDF, Ended, Rng, Running, relay_database_problems};
 use mutua_tests::relay::{RelayProcess, RelayStorage};
@@ -498,19 +498,9 @@ fn a_device_killed_while_syncing_a_large_backlog_loses_nothing_and_converges() {
 fn joined_pair(root: &Path) -> (Mutex<Mutua>, String, PathBuf, String) {
     let reference = Mutex::new(Mutua::ephemeral("Rita R.").expect("store"));
     let group = with(&reference, |m| {
-        m.create_group(GroupFields {
-            name: "Tuesday circle".into(),
-            purpose: None,
-            kind: GroupKind::MutualAid,
-            planned_sessions: None,
-            admission: Admission::Open,
-            language: None,
-            place: None,
-            online_url: None,
-            guidelines: None,
-        })
-        .expect("group")
-        .id
+        m.create_group(open_group("Tuesday circle"))
+            .expect("group")
+            .id
     });
     let code = with(&reference, |m| {
         m.create_invite(&group, InviteMode::InPerson)
