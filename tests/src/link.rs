@@ -294,35 +294,27 @@ impl PoorLink {
         )
     }
 
+    fn plan(&self, cut: Cut) {
+        self.shared.cuts.lock().expect("cuts").push(cut);
+    }
+
     /// Cuts every connection once `bytes` more have been delivered towards the client.
     pub fn cut_down_after(&self, bytes: u64) {
         let at = self.bytes_down() + bytes;
-        self.shared
-            .cuts
-            .lock()
-            .expect("cuts")
-            .push(Cut::At(Way::Down, at));
+        self.plan(Cut::At(Way::Down, at));
     }
 
     /// Cuts every connection once `bytes` more have been delivered towards the relay.
     pub fn cut_up_after(&self, bytes: u64) {
         let at = self.bytes_up() + bytes;
-        self.shared
-            .cuts
-            .lock()
-            .expect("cuts")
-            .push(Cut::At(Way::Up, at));
+        self.plan(Cut::At(Way::Up, at));
     }
 
     /// Lets the request that carries up-byte number `bytes` (counted from now) through, and
     /// cuts as soon as anything comes back: the relay acted on it, its answer is lost.
     pub fn cut_reply_after_up(&self, bytes: u64) {
         let at = self.bytes_up() + bytes;
-        self.shared
-            .cuts
-            .lock()
-            .expect("cuts")
-            .push(Cut::ReplyAfterUp(at));
+        self.plan(Cut::ReplyAfterUp(at));
     }
 
     /// Drops every connection now.

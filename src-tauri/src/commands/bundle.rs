@@ -20,7 +20,7 @@ use mutua_core::sync::{BundleScope, sync_file};
 use tauri::{AppHandle, Manager, Runtime, Window};
 use tauri_plugin_dialog::DialogExt;
 
-use crate::error::Failure;
+use crate::commands::files::{absolute, chosen_path};
 use crate::state::{AppState, blocking, with_store};
 
 const STICK: &str = "MUTUA_E2E_STICK";
@@ -58,7 +58,7 @@ pub async fn choose_sync_file_to_save<R: Runtime>(
         }
         #[cfg(not(desktop))]
         let _ = &window;
-        dialog.blocking_save_file().map(chosen).transpose()
+        dialog.blocking_save_file().map(chosen_path).transpose()
     })
     .await
 }
@@ -83,7 +83,7 @@ pub async fn choose_sync_file_to_open<R: Runtime>(
         }
         #[cfg(not(desktop))]
         let _ = &window;
-        dialog.blocking_pick_file().map(chosen).transpose()
+        dialog.blocking_pick_file().map(chosen_path).transpose()
     })
     .await
 }
@@ -95,7 +95,7 @@ pub async fn export_sync_file<R: Runtime>(
     request: ExportSyncFile,
 ) -> Result<SyncFileSaveOutcome, ApiError> {
     with_store(app, move |m| {
-        let path = absolute(&request.path)?;
+        let path = absolute(&request.path, "the file")?;
         let scope = match request.scope {
             SyncFileScope::Everything => BundleScope::Everything,
             SyncFileScope::Group { group_id } => BundleScope::Group(group_id),
@@ -139,7 +139,7 @@ pub async fn import_sync_file<R: Runtime>(
 ) -> Result<SyncFileOpenOutcome, ApiError> {
     let handle = app.clone();
     let outcome = with_store(app, move |m| {
-        let path = absolute(&request.path)?;
+        let path = absolute(&request.path, "the file")?;
         let bytes = match sync_file::read(&path, &mut |_, _| {}) {
             Ok(bytes) => bytes,
             Err(Error::NotASyncFile) => return Ok(refused(SyncFileProblem::NotASyncFile)),
@@ -186,26 +186,6 @@ fn refused(problem: SyncFileProblem) -> SyncFileOpenOutcome {
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-fn chosen(path: tauri_plugin_dialog::FilePath) -> Result<String, Failure> {
-    let unusable = || Error::Invalid("that location cannot be used; choose another".into());
-    let path = path.into_path().map_err(|_| unusable())?;
-    Ok(path
-        .into_os_string()
-        .into_string()
-        .map_err(|_| unusable())?)
-}
-
-fn absolute(path: &str) -> Result<PathBuf, Error> {
-    let path = PathBuf::from(path);
-    if path.is_absolute() {
-        Ok(path)
-    } else {
-        Err(Error::Invalid(
-            "choose the file with the dialog (the path is not a full one)".into(),
-        ))
-    }
 }
 
 /// The most recently written `.mutua-sync` file in `folder`.

@@ -45,7 +45,7 @@ pub async fn export_all<R: Runtime>(
     request: ExportAll,
 ) -> Result<ExportSummary, ApiError> {
     with_store(app, move |m| {
-        let folder = absolute(&request.folder)?;
+        let folder = absolute(&request.folder, "where to save")?;
         if !folder.is_dir() {
             return Err(Error::Invalid("that folder does not exist; choose another".into()).into());
         }
@@ -118,7 +118,8 @@ pub async fn choose_folder<R: Runtime>(
     .await
 }
 
-fn chosen_path(path: FilePath) -> Result<String, Failure> {
+/// A path the native dialog answered, as the text the commands take.
+pub(crate) fn chosen_path(path: FilePath) -> Result<String, Failure> {
     let unusable = || Error::Invalid("that location cannot be used; choose another".into());
     let path = path.into_path().map_err(|_| unusable())?;
     Ok(path
@@ -127,20 +128,22 @@ fn chosen_path(path: FilePath) -> Result<String, Failure> {
         .map_err(|_| unusable())?)
 }
 
-fn absolute(path: &str) -> Result<PathBuf, Error> {
+/// A path from the window must be a full one (the dialogs give those); `choose` says what to
+/// pick with the dialog instead ("where to save", "the file").
+pub(crate) fn absolute(path: &str, choose: &str) -> Result<PathBuf, Error> {
     let path = PathBuf::from(path);
     if path.is_absolute() {
         Ok(path)
     } else {
-        Err(Error::Invalid(
-            "choose where to save with the dialog (the path is not a full one)".into(),
-        ))
+        Err(Error::Invalid(format!(
+            "choose {choose} with the dialog (the path is not a full one)"
+        )))
     }
 }
 
 /// The path to write a calendar to: absolute, ending in `.ics`.
 fn ics_path(path: &str) -> Result<PathBuf, Error> {
-    let path = absolute(path)?;
+    let path = absolute(path, "where to save")?;
     let is_ics = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("ics"));
