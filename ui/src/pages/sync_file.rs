@@ -187,21 +187,7 @@ fn SaveSection() -> impl IntoView {
                     }}
                 </button>
             </div>
-            <p class="form-error" role="alert" data-testid="sync-file-save-error">
-                {move || error.get()}
-            </p>
-            <Show when=move || result.with(Option::is_some)>
-                <div class="result" data-testid="sync-file-saved">
-                    {move || {
-                        result
-                            .get()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|line| view! { <p>{line}</p> })
-                            .collect_view()
-                    }}
-                </div>
-            </Show>
+            <Outcome error result error_testid="sync-file-save-error" result_testid="sync-file-saved" />
         </section>
     }
 }
@@ -260,22 +246,35 @@ fn OpenSection() -> impl IntoView {
                     }}
                 </button>
             </div>
-            <p class="form-error" role="alert" data-testid="sync-file-open-error">
-                {move || error.get()}
-            </p>
-            <Show when=move || result.with(Option::is_some)>
-                <div class="result" data-testid="sync-file-opened">
-                    {move || {
-                        result
-                            .get()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|line| view! { <p>{line}</p> })
-                            .collect_view()
-                    }}
-                </div>
-            </Show>
+            <Outcome error result error_testid="sync-file-open-error" result_testid="sync-file-opened" />
         </section>
+    }
+}
+
+/// What a save or an open ended with: the refusal in words, or the summary's lines.
+#[component]
+fn Outcome(
+    error: RwSignal<Option<String>>,
+    result: RwSignal<Option<Vec<String>>>,
+    error_testid: &'static str,
+    result_testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <p class="form-error" role="alert" data-testid=error_testid>
+            {move || error.get()}
+        </p>
+        <Show when=move || result.with(Option::is_some)>
+            <div class="result" data-testid=result_testid>
+                {move || {
+                    result
+                        .get()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|line| view! { <p>{line}</p> })
+                        .collect_view()
+                }}
+            </div>
+        </Show>
     }
 }
 
