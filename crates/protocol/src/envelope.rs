@@ -242,7 +242,7 @@ mod tests {
         );
         let bytes = env.to_bytes();
         assert!(
-            !bytes.windows(3).any(|w| w == b"see"),
+            !bytes.windows(7).any(|w| w == b"see you"),
             "no plaintext on the wire"
         );
         // Overhead: header 81 + tag 16 + signature 64 + length prefixes.

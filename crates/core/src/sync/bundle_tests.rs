@@ -312,10 +312,12 @@ fn a_file_reveals_no_names_messages_keys_or_journal() {
         // Not "QX" alone: two bytes turn up in random ciphertext by chance.
         "QX a message",
         "QX just for",
+        // Document names, long enough not to turn up by chance (3 bytes would, about once
+        // in every 16 MiB).
         "group/",
-        "chat/",
-        "dm/",
-        "me/",
+        "/chat/",
+        "me/profile",
+        "me/contacts",
         "journal",
     ]
     .iter()
@@ -327,6 +329,7 @@ fn a_file_reveals_no_names_messages_keys_or_journal() {
     needles.push(a.member_id().as_bytes().to_vec());
     needles.push(bea.as_bytes().to_vec());
     needles.push(g.as_bytes().to_vec());
+    needles.push(format!("dm/{}", crate::ids::pair_id(a.member_id(), &bea)).into_bytes());
     needles.push(hex::encode(a.device().signing_public()).into_bytes());
     for needle in &needles {
         assert!(
