@@ -6,7 +6,8 @@ turns on Settings → Meeting hub → "Host sync for this meeting"; her screen s
 address to type and a QR code. Carmen presses "Look for hubs nearby": Ana's hub answers by mDNS
 (on the loopback interface and a port of this run, MUTUA_HUB_INTERFACES / MUTUA_HUB_MDNS_PORT,
 so nothing leaves the machine) and one tap syncs: the message arrives. Carmen answers; it reaches
-Ana through her own hub. Then Carmen stops, a garbled address is refused in words, and the
+Ana through her own hub. Both status lines name the hub while it syncs (neither has a relay).
+Then Carmen stops, a garbled address is refused in words, and the
 address on Ana's screen typed by hand connects again. The hub's files hold none of the words.
 """
 
@@ -71,6 +72,9 @@ def test_two_members_sync_at_a_meeting_through_a_hub(members):
         assert ":" in address, address
         ana.wait(lambda d: hub_state(ana, "hub-own-status") == "ok",
                  lambda: f"Ana's own data with her hub ({ana.text_of('hub-own-status')!r})", timeout=SYNC_WAIT)
+        # The status line under the navigation speaks of the hub, not "sync is off".
+        ana.wait(lambda d: f"Hosting Hub {hub}" in ana.text_of("sync-status"),
+                 lambda: f"the status line names the hub ({ana.text_of('sync-status')!r})", timeout=30)
         ana.shot("hub-hosting")
 
     with carmen.step("Carmen: finds Hub NNNN nearby and syncs with one tap; the message arrives"):
@@ -93,6 +97,13 @@ def test_two_members_sync_at_a_meeting_through_a_hub(members):
         carmen.wait(lambda d: hub_state(carmen, "hub-status") == "ok",
                     lambda: f"Carmen synced with the hub ({carmen.text_of('hub-status')!r})", timeout=SYNC_WAIT)
         assert f"Hub {hub}" in carmen.text_of("hub-status")
+        # The hub joined is marked as such in the list, not offered again.
+        carmen.wait(lambda d: carmen.present("hub-nearby-current"), "the joined hub marked in the list")
+        assert not [i for i in carmen.find_all("hub-nearby-item")
+                    if i.get_attribute("data-code") == hub
+                    and i.find_elements("css selector", App.css("hub-nearby-sync"))]
+        carmen.wait(lambda d: f"Hub {hub}" in carmen.text_of("sync-status") and hub_state(carmen, "sync-status") == "ok",
+                    lambda: f"the status line names the hub ({carmen.text_of('sync-status')!r})", timeout=30)
         carmen.shot("hub-joined")
         open_group_thread(carmen, GROUP, timeout=SYNC_WAIT)
         carmen.wait(lambda d: FIRST in message_texts(carmen), "Ana's message in Carmen's thread", timeout=SYNC_WAIT)

@@ -624,6 +624,8 @@ keys! {
     HubSyncWithThis => "Sync with this hub", "Sincronizar con este punto";
     HubJoining => "Reaching the hub…", "Conectando con el punto…";
     HubJoined => "Syncing with Hub {0} while you are here.", "Sincronizando con el punto {0} mientras estés aquí.";
+    HubThisOne => "You are syncing with this hub.", "Te estás sincronizando con este punto.";
+    HubHostingLine => "Hosting Hub {0} for this meeting.", "Compartiendo el punto {0} en esta reunión.";
     HubLeave => "Stop syncing with this hub", "Dejar de sincronizar con este punto";
     HubLeft => "Stopped syncing with the hub.", "Se dejó de sincronizar con el punto.";
     HubAddressLabel => "Enter a hub address", "Escribe la dirección de un punto";

@@ -19,6 +19,35 @@ pub struct HubStatus {
     pub joined: Option<JoinedHub>,
 }
 
+impl HubStatus {
+    /// The one session the status line speaks of: the hub joined, else the one hosted.
+    pub fn summary(&self) -> Option<HubSummary> {
+        match (&self.joined, &self.hosting) {
+            (Some(j), _) => Some(HubSummary {
+                code: j.code.clone(),
+                hosting: false,
+                phase: j.phase.clone(),
+            }),
+            (None, Some(h)) => Some(HubSummary {
+                code: Some(h.code.clone()),
+                hosting: true,
+                phase: h.phase.clone(),
+            }),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A hub session in a line: which hub, and this device's own rounds with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubSummary {
+    /// "4821"; `None` until a joined hub has answered.
+    pub code: Option<String>,
+    /// This device hosts it (else it joined it).
+    pub hosting: bool,
+    pub phase: HubPhase,
+}
+
 /// This device hosts sync for the meeting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hosting {

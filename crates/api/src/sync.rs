@@ -30,6 +30,10 @@ pub struct SyncStatus {
     pub events: Vec<SyncEvent>,
     /// Grows whenever a round brought something new in: screens fetch their data again.
     pub revision: u64,
+    /// A meeting hub this device syncs with or hosts: the status line speaks of it while there
+    /// is no relay, or while the relay cannot be reached (as at a meeting with no internet).
+    #[serde(default)]
+    pub hub: Option<crate::hub::HubSummary>,
 }
 
 /// What the background sync is doing now.

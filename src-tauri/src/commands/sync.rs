@@ -38,6 +38,7 @@ pub async fn sync_status<R: Runtime>(app: AppHandle<R>) -> Result<SyncStatus, Ap
                 })
                 .collect(),
             revision: state.sync.revision(),
+            hub: state.hub.status().summary(),
         })
     })
     .await

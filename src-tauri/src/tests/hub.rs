@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use mutua_api::{ErrorKind, HubPhase, HubStatus, InviteCode, MessagePage};
+use mutua_api::{ErrorKind, HubPhase, HubStatus, InviteCode, MessagePage, SyncStatus};
 use serde_json::{Value, json};
 
 use super::{Harness, PASSPHRASE, assert_kind};
@@ -108,8 +108,19 @@ fn two_apps_exchange_messages_through_a_meeting_hub_with_no_relay() {
             )
     });
 
+    // The status line under the navigation speaks of the hub (neither app has a relay).
+    let ben_line: SyncStatus = ben.ok("sync_status", json!(null));
+    let ben_hub = ben_line.hub.expect("Ben's status line names the hub");
+    assert_eq!(ben_line.relay, None);
+    assert_eq!(ben_hub.code.as_deref(), Some(hosting.code.as_str()));
+    assert!(!ben_hub.hosting);
+    let ana_line: SyncStatus = ana.ok("sync_status", json!(null));
+    assert!(ana_line.hub.expect("Ana's names the hub").hosting);
+
     let left: HubStatus = ben.ok("leave_hub", json!(null));
     assert_eq!(left.joined, None);
+    let ben_line: SyncStatus = ben.ok("sync_status", json!(null));
+    assert_eq!(ben_line.hub, None, "no hub once Ben left");
     let stopped: HubStatus = ana.ok("stop_hosting", json!(null));
     assert_eq!(stopped.hosting, None);
     // What crossed stays after the hub is gone.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use mutua_api::{HubPhase, HubStatus, NearbyHub};
+use mutua_api::{HubPhase, HubStatus, HubSummary, NearbyHub};
 
 use crate::app::{Screen, use_ui};
 use crate::components::{FormError, FormErrors};
@@ -16,6 +16,18 @@ use crate::ipc;
 
 /// How often the screen asks the shell where the hub stands (a local call; cheap).
 const POLL: Duration = Duration::from_secs(2);
+
+/// The status line's words for a hub session: the host says it hosts (unless its own rounds
+/// are in trouble); a member who joined sees how the last round went.
+pub fn hub_line(hub: &HubSummary, lang: Lang) -> (String, &'static str) {
+    let (words, state) = phase_words(&hub.phase, hub.code.as_deref(), lang);
+    match &hub.code {
+        Some(code) if hub.hosting && state != "trouble" => {
+            (fill(text(Key::HubHostingLine, lang), &[code]), state)
+        }
+        _ => (words, state),
+    }
+}
 
 /// A round's status in words, for the host's own data or for the hub joined.
 fn phase_words(phase: &HubPhase, code: Option<&str>, lang: Lang) -> (String, &'static str) {
@@ -383,15 +395,32 @@ pub fn HubPage() -> impl IntoView {
                                                         " · "
                                                         {h.address.clone()}
                                                     </span>
-                                                    <button
-                                                        type="button"
-                                                        class="primary"
-                                                        data-testid="hub-nearby-sync"
-                                                        disabled=move || pending.get()
-                                                        on:click=move |_| join(address.clone(), Some(code.clone()))
-                                                    >
-                                                        {move || ui.t(Key::HubSyncWithThis)}
-                                                    </button>
+                                                    {move || {
+                                                        let this_one = joined()
+                                                            .is_some_and(|j| j.address == address);
+                                                        if this_one {
+                                                            view! {
+                                                                <span class="hint" data-testid="hub-nearby-current">
+                                                                    {ui.t(Key::HubThisOne)}
+                                                                </span>
+                                                            }
+                                                                .into_any()
+                                                        } else {
+                                                            let (address, code) = (address.clone(), code.clone());
+                                                            view! {
+                                                                <button
+                                                                    type="button"
+                                                                    class="primary"
+                                                                    data-testid="hub-nearby-sync"
+                                                                    disabled=move || pending.get()
+                                                                    on:click=move |_| join(address.clone(), Some(code.clone()))
+                                                                >
+                                                                    {ui.t(Key::HubSyncWithThis)}
+                                                                </button>
+                                                            }
+                                                                .into_any()
+                                                        }
+                                                    }}
                                                 </li>
                                             }
                                         })
@@ -432,5 +461,71 @@ pub fn HubPage() -> impl IntoView {
                 </div>
             </form>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(hosting: bool, phase: HubPhase) -> HubSummary {
+        HubSummary {
+            code: Some("4821".into()),
+            hosting,
+            phase,
+        }
+    }
+
+    #[test]
+    fn the_status_line_names_the_hub_in_both_languages() {
+        let host = session(
+            true,
+            HubPhase::Syncing {
+                received: 3,
+                sent: 1,
+            },
+        );
+        assert_eq!(
+            hub_line(&host, Lang::En),
+            ("Hosting Hub 4821 for this meeting.".to_owned(), "busy")
+        );
+        assert_eq!(
+            hub_line(&host, Lang::Es).0,
+            "Compartiendo el punto 4821 en esta reunión."
+        );
+        let guest = session(
+            false,
+            HubPhase::Syncing {
+                received: 3,
+                sent: 1,
+            },
+        );
+        assert_eq!(
+            hub_line(&guest, Lang::En),
+            (
+                "Syncing with Hub 4821: 3 received, 1 sent…".to_owned(),
+                "busy"
+            )
+        );
+        let unanswered = HubSummary {
+            code: None,
+            ..session(false, HubPhase::Connecting)
+        };
+        assert_eq!(hub_line(&unanswered, Lang::En).0, "Reaching the hub…");
+    }
+
+    #[test]
+    fn a_host_in_trouble_says_what_went_wrong() {
+        let failed = HubPhase::Failed {
+            message: "The disk is full.".into(),
+            retry_in_secs: 0,
+        };
+        assert_eq!(
+            hub_line(&session(true, failed), Lang::En),
+            (
+                "Not synced with Hub 4821: The disk is full.".to_owned(),
+                "trouble"
+            )
+        );
     }
 }

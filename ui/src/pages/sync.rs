@@ -49,6 +49,13 @@ pub fn SyncBadge() -> impl IntoView {
                 return (String::new(), "off");
             };
             let t = |key| crate::i18n::text(key, lang);
+            // At a meeting with no internet, the hub is what syncs: say how it goes rather
+            // than "sync is off" or "relay unreachable".
+            let relay_idle = status.relay.is_none()
+                || matches!(status.phase, SyncPhase::Off | SyncPhase::Failed { .. });
+            if let Some(hub) = status.hub.as_ref().filter(|_| relay_idle) {
+                return crate::pages::hub::hub_line(hub, lang);
+            }
             match &status.phase {
                 _ if status.relay.is_none() => (t(Key::SyncOff).to_owned(), "off"),
                 SyncPhase::Off => (t(Key::SyncOff).to_owned(), "off"),
