@@ -24,7 +24,11 @@ use crate::state::AppState;
 pub fn run() {
     let context = tauri::generate_context!("../tauri.conf.json");
     match build_app(Builder::default(), context, data_dir) {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                handle.state::<AppState>().close();
+            }
+        }),
         Err(error) => {
             // Nothing is shown yet when the app fails to start, so stderr is all we have.
             eprintln!("Mutua could not start: {error}");

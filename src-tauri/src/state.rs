@@ -67,6 +67,17 @@ impl AppState {
     }
 
     /// Why a command that needs the data cannot run now.
+    /// Stops background sync and the meeting hub and closes the store: locking, and leaving
+    /// the app. A worker thread still finishing a round then finds the slot empty. It is never
+    /// inside SQLCipher while the process unloads the libraries that SQLCipher uses, which
+    /// crashed the exit one time in about fifteen.
+    pub fn close(&self) {
+        self.sync.stop();
+        self.hub.stop_all();
+        // Waits for a worker that holds the store to let go of it.
+        self.slot().take();
+    }
+
     pub fn locked(&self) -> Failure {
         Failure::Locked {
             initialised: Mutua::exists(&self.data_dir),

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 use tempfile::TempDir;
 
 use crate::build_app;
@@ -28,10 +28,19 @@ pub const PASSPHRASE: &str = "correct horse battery";
 
 /// One app on the mock runtime with its own data directory.
 pub struct Harness {
-    // Kept alive for the window; dropped (and the directory removed) at the end of a test.
-    _app: App<MockRuntime>,
+    // Kept alive for the window; closed, then dropped (and the directory removed) at the end
+    // of a test.
+    app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     home: TempDir,
+}
+
+/// A test's app closes its store as the real one does on exit: no worker thread of it is left
+/// inside SQLCipher when the test binary exits.
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.app.state::<crate::state::AppState>().close();
+    }
 }
 
 impl Harness {
@@ -45,11 +54,7 @@ impl Harness {
         let window = WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .expect("mock window builds");
-        Harness {
-            _app: app,
-            window,
-            home,
-        }
+        Harness { app, window, home }
     }
 
     /// A fresh app already set up (passphrase-protected) as "Ana G." in Europe/Madrid.

@@ -141,9 +141,7 @@ pub async fn unlock<R: Runtime>(
 #[tauri::command]
 pub async fn lock<R: Runtime>(app: AppHandle<R>) -> Result<(), ApiError> {
     blocking(app, |state| {
-        state.sync.stop();
-        state.hub.stop_all();
-        state.slot().take();
+        state.close();
         Ok(())
     })
     .await

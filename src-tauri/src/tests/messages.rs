@@ -152,7 +152,7 @@ fn a_direct_conversation_with_a_member_of_a_shared_group() {
     set.docs
         .retain(|(id, _)| id.group() == Some(bea_group.id.as_str()));
     {
-        let state = h._app.state::<AppState>();
+        let state = h.app.state::<AppState>();
         let mut slot = state.slot();
         slot.as_mut()
             .expect("unlocked")
