@@ -14,7 +14,15 @@
 //! has more to fetch, pushing waits (a page pushed early would only come back down in the
 //! relay's later pages). A push whose answer was lost is followed by a comparison rather than
 //! a resend: the relay's vector says what of it arrived ([`Mutua::plan_space_within`]).
+//!
+//! **Quiet spaces.** A member is in many spaces (each group, each direct conversation, their
+//! own devices'), and most are quiet in any one round. Before the handshakes, one wait that
+//! does not wait names every space where this device has nothing to send, with the position it
+//! knows; the relay answers with those that moved. The rest are skipped: nothing moved, one
+//! round trip instead of one per space. Any doubt (an error, a key change, envelopes held for
+//! a key) leaves a space to its full handshake.
 
+use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -220,9 +228,13 @@ fn run<R: Replica, C: Transport>(
     let spaces = replica.with(|m| m.sync_spaces())?;
     round.report.groups = spaces.len();
     round.groups = spaces.len();
+    let quiet = quiet_spaces(replica, client, &spaces, round)?;
     for (i, space) in spaces.iter().enumerate() {
         round.group = i;
         round.tell(Left::default());
+        if quiet.contains(space) {
+            continue;
+        }
         match sync_space(replica, client, space, round) {
             Ok(()) => {}
             Err(e) if is_unreachable(&e) => return Err(e),
@@ -248,6 +260,57 @@ fn run<R: Replica, C: Transport>(
     }
     (round.progress)(Progress::Done(round.report.clone()));
     Ok(round.report.clone())
+}
+
+/// Most spaces one quiet check names (a relay takes 256 in one wait by default).
+const QUIET_CHECK_SPACES: usize = 200;
+
+/// The spaces this round can leave alone: this device has nothing to send there, and the relay
+/// says nothing arrived since the position this device knows (one wait that does not wait, for
+/// all of them). An error other than an unreachable relay leaves every space to its handshake.
+fn quiet_spaces<R: Replica, C: Transport>(
+    replica: &R,
+    client: &C,
+    spaces: &[SpaceId],
+    round: &mut Round<'_>,
+) -> Result<HashSet<SpaceId>> {
+    let mut candidates = Vec::new();
+    for space in spaces {
+        // A departure that arrived by another route: the key changes first, not quiet.
+        match replica.with(|m| m.rotate_after_leave(space)) {
+            Ok(true) => round.report.rotated += 1,
+            Ok(false) => {
+                if let Ok(Some(known)) = replica.with(|m| m.quiet_candidate(client.base(), space)) {
+                    candidates.push(known);
+                }
+            }
+            // The handshake meets the same error and reports it for this group.
+            Err(_) => {}
+        }
+    }
+    let mut quiet = HashSet::new();
+    // For one space, its own handshake costs the same one round trip.
+    if candidates.len() < 2 {
+        return Ok(quiet);
+    }
+    for chunk in candidates.chunks(QUIET_CHECK_SPACES) {
+        let request = WaitRequest {
+            spaces: chunk.to_vec(),
+            // Not 0: that is the relay's default wait.
+            timeout_ms: 1,
+        };
+        round.report.bytes_sent += mutua_protocol::encode(&request).len() as u64;
+        match client.wait(&request) {
+            Ok(answer) => {
+                round.report.bytes_received += mutua_protocol::encode(&answer).len() as u64;
+                let moved: HashSet<SpaceId> = answer.changed.iter().map(|(s, _)| *s).collect();
+                quiet.extend(chunk.iter().map(|w| w.space).filter(|s| !moved.contains(s)));
+            }
+            Err(RelayError::Unreachable(why)) => return Err(Error::RelayUnreachable(why)),
+            Err(_) => {}
+        }
+    }
+    Ok(quiet)
 }
 
 fn is_unreachable(e: &Error) -> bool {
@@ -682,6 +745,30 @@ fn sleep_unless(stop: &AtomicBool, nudge: &AtomicBool, total: Duration) {
 }
 
 impl Mutua {
+    /// `space_id` as a quiet check names it, when a round may skip it if the relay has nothing
+    /// new: this device has been there before and has nothing to send there, no key change to
+    /// post, no answer to a push outstanding and no envelope held back waiting for a key.
+    pub fn quiet_candidate(
+        &mut self,
+        relay: &str,
+        space_id: &SpaceId,
+    ) -> Result<Option<WaitSpace>> {
+        let plan = self.plan_space(relay, space_id)?;
+        let Some(since) = plan.request.since else {
+            return Ok(None);
+        };
+        let quiet = !plan.open
+            && plan.rekey.is_none()
+            && plan.request.push.is_empty()
+            && plan.unsent == 0
+            && !crate::sync::space::holds_back(&self.conn, space_id)?;
+        Ok(quiet.then(|| WaitSpace {
+            space: *space_id,
+            token: plan.token,
+            since,
+        }))
+    }
+
     /// The long-poll request for every synced group at its last known position.
     pub fn wait_request(&mut self, relay: &str) -> Result<WaitRequest> {
         let mut spaces = Vec::new();

@@ -226,6 +226,16 @@ pub(crate) fn device_record(member_id: &str, agreement: &[u8; 32], via: &str) ->
     })
 }
 
+/// Whether envelopes of `space` wait here for a sender or key not yet known.
+pub(crate) fn holds_back(conn: &Connection, space: &SpaceId) -> Result<bool> {
+    let held: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM envelope WHERE space_id = ?1 AND state = 'held')",
+        )?
+        .query_row(params![space_id_bytes(space)], |row| row.get(0))?;
+    Ok(held)
+}
+
 fn space_id_bytes(id: &SpaceId) -> Vec<u8> {
     id.as_bytes().to_vec()
 }

@@ -225,8 +225,22 @@ impl Transport for FakeRelay {
         })
     }
 
-    fn wait(&self, _: &WaitRequest) -> Result<WaitResponse, RelayError> {
-        Ok(WaitResponse::default())
+    /// Answers at once (nothing else writes while a test waits): the spaces that moved past
+    /// the position named, as the real relay does.
+    fn wait(&self, request: &WaitRequest) -> Result<WaitResponse, RelayError> {
+        let spaces = self.spaces.lock().expect("lock");
+        let mut changed = Vec::new();
+        for w in &request.spaces {
+            let s = spaces
+                .get(&w.space)
+                .ok_or(refuse(ErrorCode::NotFound, None))?;
+            s.auth(&w.token)?;
+            let position = s.envelopes.len() as u64;
+            if position > w.since {
+                changed.push((w.space, position));
+            }
+        }
+        Ok(WaitResponse { changed })
     }
 }
 
@@ -1018,4 +1032,107 @@ fn a_large_backlog_interrupted_while_applying_keeps_what_it_applied() {
     assert_eq!(count(&b), backlog);
     assert_eq!(with(&b, |m| m.held_envelopes()).expect("held"), 0);
     assert!(with(&b, |m| m.verify_projections()).expect("verify"));
+}
+
+/// Counts what a device asks of the relay: waits, and the spaces it syncs.
+struct Counting<'a> {
+    relay: &'a FakeRelay,
+    waits: std::cell::Cell<usize>,
+    synced: std::cell::RefCell<Vec<SpaceId>>,
+}
+
+impl<'a> Counting<'a> {
+    fn new(relay: &'a FakeRelay) -> Counting<'a> {
+        Counting {
+            relay,
+            waits: Default::default(),
+            synced: Default::default(),
+        }
+    }
+}
+
+impl Transport for Counting<'_> {
+    fn base(&self) -> &str {
+        self.relay.base()
+    }
+    fn open_space(&self, s: &SpaceId, t: &Token, e: u32) -> Result<SpaceInfo, RelayError> {
+        self.relay.open_space(s, t, e)
+    }
+    fn sync(&self, s: &SpaceId, t: &Token, r: &SyncRequest) -> Result<SyncResponse, RelayError> {
+        self.synced.borrow_mut().push(*s);
+        self.relay.sync(s, t, r)
+    }
+    fn rekey(&self, s: &SpaceId, t: &Token, r: &Rekey) -> Result<SpaceInfo, RelayError> {
+        self.relay.rekey(s, t, r)
+    }
+    fn rekeys(&self, s: &SpaceId, t: &Token, after: u32) -> Result<Rekeys, RelayError> {
+        self.relay.rekeys(s, t, after)
+    }
+    fn wait(&self, r: &WaitRequest) -> Result<WaitResponse, RelayError> {
+        self.waits.set(self.waits.get() + 1);
+        self.relay.wait(r)
+    }
+}
+
+#[test]
+fn quiet_spaces_cost_one_question_and_a_moved_one_its_handshake() {
+    let relay = FakeRelay::default();
+    let (a, b, g1) = pair_in_person(&relay, GroupKind::MutualAid);
+    let g2 = with(&a, |m| {
+        m.create_group(group(GroupKind::MutualAid, Admission::Open))
+            .expect("group")
+    })
+    .id;
+    let code = with(&a, |m| {
+        m.create_invite(&g2, InviteMode::InPerson).expect("invite")
+    })
+    .code;
+    with(&b, |m| m.accept_invite(&code).expect("accept"));
+    for who in [&a, &b, &a, &b] {
+        sync(&relay, who);
+    }
+    let space = |g: &str| {
+        with(&b, |m| {
+            crate::sync::space::space_for_group(&m.conn, g)
+                .expect("read")
+                .expect("a space")
+                .id
+        })
+    };
+    let (s1, s2) = (space(&g1), space(&g2));
+
+    // Nothing moved anywhere: one question for every space, no handshake.
+    let link = Counting::new(&relay);
+    let report = sync_once(&b, &link, &|_| {}).expect("sync");
+    assert!(report.groups >= 2, "{report:?}");
+    assert_eq!(link.waits.get(), 1);
+    assert_eq!(*link.synced.borrow(), Vec::<SpaceId>::new());
+
+    // A writes in the first group only: B's round syncs that space and no other.
+    with(&a, |m| {
+        m.send_to_group(&g1, crate::messages::NewMessage::text("QX only here"))
+            .expect("send")
+    });
+    sync(&relay, &a);
+    let link = Counting::new(&relay);
+    let report = sync_once(&b, &link, &|_| {}).expect("sync");
+    assert_eq!(report.received, 1, "{report:?}");
+    assert_eq!(link.waits.get(), 1);
+    let synced = link.synced.borrow().clone();
+    assert!(synced.contains(&s1), "{synced:?}");
+    assert!(!synced.contains(&s2), "{synced:?}");
+
+    // B writes in the second group: a space with something to send is not asked about, it
+    // is synced.
+    with(&b, |m| {
+        m.send_to_group(&g2, crate::messages::NewMessage::text("QX from Bea"))
+            .expect("send")
+    });
+    let link = Counting::new(&relay);
+    let report = sync_once(&b, &link, &|_| {}).expect("sync");
+    assert_eq!(report.sent, 1, "{report:?}");
+    let synced = link.synced.borrow().clone();
+    assert!(synced.contains(&s2) && !synced.contains(&s1), "{synced:?}");
+    let report = sync(&relay, &a);
+    assert_eq!(report.received, 1, "{report:?}");
 }
