@@ -440,12 +440,6 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 /// member's journal entry that the app said was saved must survive a power cut, and writes here
 /// are few; foreign keys on; temporary tables in memory (Android has no writable /tmp).
 fn open_connection(path: Option<&Path>, key: &DatabaseKey, create: bool) -> Result<Connection> {
-    // SQLCipher calls OpenSSL directly, which then initialises itself with an exit-time
-    // clean-up handler: a process that ends while another thread still encrypts a page (a sync
-    // round finishing) can crash inside OpenSSL after everything else succeeded (seen once: a
-    // test binary with every test passed, then SIGSEGV at exit). Initialising it first, the way
-    // the `openssl` crate does, leaves the clean-up to the operating system.
-    openssl_sys::init();
     let conn = match path {
         Some(path) => {
             let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
