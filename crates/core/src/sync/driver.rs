@@ -753,13 +753,13 @@ impl Mutua {
         relay: &str,
         space_id: &SpaceId,
     ) -> Result<Option<WaitSpace>> {
-        let plan = self.plan_space(relay, space_id)?;
+        // Counts what is left to send without reading it: the handshake reads it if need be.
+        let plan = self.plan_space_within(relay, space_id, PageBudget::default().fetch_only())?;
         let Some(since) = plan.request.since else {
             return Ok(None);
         };
         let quiet = !plan.open
             && plan.rekey.is_none()
-            && plan.request.push.is_empty()
             && plan.unsent == 0
             && !crate::sync::space::holds_back(&self.conn, space_id)?;
         Ok(quiet.then(|| WaitSpace {
