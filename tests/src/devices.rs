@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use mutua_core::Mutua;
-use mutua_core::groups::{Admission, GroupFields, GroupKind};
+use mutua_core::groups::GroupFields;
 use mutua_core::messages::NewMessage;
 use mutua_core::sync::SyncReport;
 use mutua_core::sync::client::Transport;
@@ -50,17 +50,7 @@ pub fn shared(who: &Mutex<Mutua>) -> serde_json::Value {
 
 /// An open peer-led group with only a name.
 pub fn open_group(name: &str) -> GroupFields {
-    GroupFields {
-        name: name.into(),
-        purpose: None,
-        kind: GroupKind::MutualAid,
-        planned_sessions: None,
-        admission: Admission::Open,
-        language: None,
-        place: None,
-        online_url: None,
-        guidelines: None,
-    }
+    GroupFields::named(name)
 }
 
 /// Fails when `stored` (a relay's database and logs, a sync file) holds any of `secrets`

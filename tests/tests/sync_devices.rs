@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 
 use mutua_core::contacts::ContactFields;
-use mutua_core::groups::{Admission, GroupFields, GroupKind};
+use mutua_core::groups::GroupFields;
 use mutua_core::journal::EntryFields;
 use mutua_core::messages::NewMessage;
 use mutua_core::sync::client::RelayClient;
@@ -23,15 +23,8 @@ fn count(dump: &serde_json::Value, table: &str) -> usize {
 
 fn group(name: &str) -> GroupFields {
     GroupFields {
-        name: name.into(),
         purpose: Some("Carers QX-PURPOSE".into()),
-        kind: GroupKind::MutualAid,
-        planned_sessions: None,
-        admission: Admission::Open,
-        language: None,
-        place: None,
-        online_url: None,
-        guidelines: None,
+        ..GroupFields::named(name)
     }
 }
 

@@ -14,18 +14,7 @@ pub fn run(m: &mut Mutua, out: Out, command: GroupCommand) -> Result<()> {
             let Some(name) = args.name.clone() else {
                 bail!("a new group needs --name")
             };
-            let base = GroupFields {
-                name,
-                purpose: None,
-                kind: GroupKind::MutualAid,
-                planned_sessions: None,
-                admission: Admission::Open,
-                language: None,
-                place: None,
-                online_url: None,
-                guidelines: None,
-            };
-            let group = m.create_group(apply(base, args)?)?;
+            let group = m.create_group(apply(GroupFields::named(name), args)?)?;
             out.done(
                 &group,
                 format!(

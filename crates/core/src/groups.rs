@@ -132,6 +132,21 @@ pub struct Member {
 }
 
 impl GroupFields {
+    /// An open peer-led group with only a name: what `mutua group create --name` starts from.
+    pub fn named(name: impl Into<String>) -> GroupFields {
+        GroupFields {
+            name: name.into(),
+            purpose: None,
+            kind: GroupKind::MutualAid,
+            planned_sessions: None,
+            admission: Admission::Open,
+            language: None,
+            place: None,
+            online_url: None,
+            guidelines: None,
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 80 {

@@ -646,21 +646,11 @@ impl Mutua {
 mod tests {
     use super::*;
     use crate::changes::Scope;
-    use crate::groups::{Admission, GroupFields, GroupKind, Member, Role};
+    use crate::groups::{GroupFields, Member, Role};
     use serde_json::json;
 
     fn circle() -> GroupFields {
-        GroupFields {
-            name: "Tuesday circle".into(),
-            purpose: None,
-            kind: GroupKind::MutualAid,
-            planned_sessions: None,
-            admission: Admission::Open,
-            language: None,
-            place: None,
-            online_url: None,
-            guidelines: None,
-        }
+        GroupFields::named("Tuesday circle")
     }
 
     fn send(m: &mut Mutua, group: &str, text: &str) -> Message {
